@@ -1,0 +1,247 @@
+"""An in-memory store behind the same ports as SQL: for fast tests and the twin.
+
+One lock serialises units of work (the SQL store serialises per customer; here one process
+owns everything). Writes go straight into the state and record how to undo themselves;
+leaving a unit of work without `commit()` undoes them, newest first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from creditlink.application.errors import CustomerNotFound
+from creditlink.application.ports import AuditRecord, ParameterVersion
+from creditlink.domain.customer import Customer, NationalId
+from creditlink.domain.errors import Conflict
+from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
+from creditlink.domain.limits import JointLimit
+from creditlink.domain.parameters import ParameterSet
+
+Undo = Callable[[], object]  # a step that puts the state back; its value is ignored
+
+
+@dataclass
+class MemoryState:
+    customers: dict[str, Customer] = field(default_factory=dict)
+    national_ids: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, JointLimit] = field(default_factory=dict)
+    entries: list[JournalEntry] = field(default_factory=list)
+    entries_by_key: dict[str, JournalEntry] = field(default_factory=dict)
+    reversed_by: dict[int, int] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+    parameters: list[tuple[ParameterSet, ParameterVersion]] = field(default_factory=list)
+    audit: list[AuditRecord] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+def _id_digest(national_id: NationalId) -> str:
+    return hashlib.sha256(national_id.value.encode()).hexdigest()
+
+
+class _Customers:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add(self, customer: Customer, *, national_id: NationalId) -> None:
+        digest = _id_digest(national_id)
+        assert customer.customer_id not in self._state.customers
+        assert digest not in self._state.national_ids
+        self._state.customers[customer.customer_id] = customer
+        self._state.national_ids[digest] = customer.customer_id
+        self._undo.append(lambda: self._state.customers.pop(customer.customer_id))
+        self._undo.append(lambda: self._state.national_ids.pop(digest))
+
+    def get(self, customer_id: str) -> Customer:
+        try:
+            return self._state.customers[customer_id]
+        except KeyError:
+            raise CustomerNotFound(customer_id) from None
+
+    def exists(self, customer_id: str) -> bool:
+        return customer_id in self._state.customers
+
+    def find_by_national_id(self, national_id: NationalId) -> str | None:
+        return self._state.national_ids.get(_id_digest(national_id))
+
+    def list(self, *, offset: int, limit: int) -> list[Customer]:
+        ordered = sorted(self._state.customers)
+        return [self._state.customers[key] for key in ordered[offset : offset + limit]]
+
+    def count(self) -> int:
+        return len(self._state.customers)
+
+
+class _Limits:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add(self, customer_id: str, limit: JointLimit) -> None:
+        assert customer_id not in self._state.limits
+        self._state.limits[customer_id] = limit
+        self._undo.append(lambda: self._state.limits.pop(customer_id))
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
+        try:
+            return self._state.limits[customer_id]
+        except KeyError:
+            raise CustomerNotFound(customer_id) from None
+
+    def save(self, customer_id: str, limit: JointLimit) -> None:
+        before = self.get(customer_id)
+        self._state.limits[customer_id] = limit
+        self._undo.append(lambda: self._state.limits.__setitem__(customer_id, before))
+
+    def all_usage(self) -> Iterator[tuple[str, int, int]]:
+        for customer_id, limit in sorted(self._state.limits.items()):
+            yield customer_id, limit.used_paylater_fen, limit.used_loan_fen
+
+
+class _Ledger:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def append(self, draft: EntryDraft) -> JournalEntry:
+        state = self._state
+        if draft.idempotency_key in state.entries_by_key:
+            raise Conflict(
+                f"idempotency key {draft.idempotency_key!r} is already posted",
+                field="idempotency_key",
+                rule="IDEMPOTENCY_KEY_UNIQUE",
+            )
+        previous = state.entries[-1].hash if state.entries else GENESIS_HASH
+        entry = chain(draft, entry_id=len(state.entries) + 1, previous_hash=previous)
+        state.entries.append(entry)
+        state.entries_by_key[draft.idempotency_key] = entry
+        if draft.reverses_entry_id is not None:
+            assert draft.reverses_entry_id not in state.reversed_by
+            state.reversed_by[draft.reverses_entry_id] = entry.entry_id
+        changes: dict[str, int] = {}
+        for line in draft.lines:
+            changes[line.account.name] = changes.get(line.account.name, 0) + line.signed_fen()
+        for name, change in changes.items():
+            state.balances[name] = state.balances.get(name, 0) + change
+
+        def undo() -> None:
+            state.entries.pop()
+            del state.entries_by_key[draft.idempotency_key]
+            if draft.reverses_entry_id is not None:
+                del state.reversed_by[draft.reverses_entry_id]
+            for name, change in changes.items():
+                state.balances[name] -= change
+
+        self._undo.append(undo)
+        return entry
+
+    def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
+        return self._state.entries_by_key.get(idempotency_key)
+
+    def get(self, entry_id: int) -> JournalEntry | None:
+        if 1 <= entry_id <= len(self._state.entries):
+            return self._state.entries[entry_id - 1]
+        return None
+
+    def reversal_of(self, entry_id: int) -> int | None:
+        return self._state.reversed_by.get(entry_id)
+
+    def scan(self, *, batch_size: int = 5000) -> Iterator[StoredEntry]:
+        for entry in self._state.entries:
+            yield entry.stored()
+
+    def stored_balances(self) -> Mapping[str, int]:
+        return dict(self._state.balances)
+
+    def count(self) -> int:
+        return len(self._state.entries)
+
+
+class _Parameters:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def current(self) -> ParameterSet | None:
+        return self._state.parameters[-1][0] if self._state.parameters else None
+
+    def get(self, version: int) -> ParameterSet | None:
+        for parameters, _ in self._state.parameters:
+            if parameters.version == version:
+                return parameters
+        return None
+
+    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
+        expected = len(self._state.parameters) + 1
+        if parameters.version != expected:
+            raise Conflict(
+                f"parameter version {parameters.version} is not the next version ({expected})",
+                field="version",
+                rule="PARAMETER_VERSION_NEXT",
+            )
+        record = ParameterVersion(
+            version=parameters.version, created_at=at, actor=actor, reason=reason
+        )
+        self._state.parameters.append((parameters, record))
+        self._undo.append(lambda: self._state.parameters.pop())
+
+    def history(self) -> list[ParameterVersion]:
+        return [record for _, record in self._state.parameters]
+
+
+class _Audit:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def record(self, record: AuditRecord) -> None:
+        self._state.audit.append(record)
+        self._undo.append(lambda: self._state.audit.pop())
+
+    def recent(self, *, limit: int) -> list[AuditRecord]:
+        return list(reversed(self._state.audit[-limit:]))
+
+
+class MemoryUnitOfWork:
+    def __init__(self, state: MemoryState):
+        self._state = state
+        self._undo: list[Undo] = []
+        self.customers = _Customers(state, self._undo)
+        self.limits = _Limits(state, self._undo)
+        self.ledger = _Ledger(state, self._undo)
+        self.parameters = _Parameters(state, self._undo)
+        self.audit = _Audit(state, self._undo)
+
+    def __enter__(self) -> Self:
+        self._state.lock.acquire()
+        self._undo.clear()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            while self._undo:
+                self._undo.pop()()
+        finally:
+            self._state.lock.release()
+
+    def commit(self) -> None:
+        self._undo.clear()
+
+
+class MemoryStore:
+    """A whole book in this process's memory."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.state)
+
+    def reader(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.state)

@@ -1,0 +1,533 @@
+"""SQL repositories and the unit of work over one SQLAlchemy connection per transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from creditlink.adapters.sql.engine import READONLY, create_engine
+from creditlink.adapters.sql.schema import ensure_schema, national_id_key
+from creditlink.adapters.sql.tables import (
+    audit_log,
+    customer_limits,
+    customers,
+    journal_entries,
+    journal_lines,
+    ledger_balances,
+    parameter_versions,
+)
+from creditlink.application.errors import CustomerNotFound
+from creditlink.application.ports import AuditRecord, ParameterVersion
+from creditlink.domain.customer import Customer, NationalId
+from creditlink.domain.errors import Conflict
+from creditlink.domain.ledger import (
+    GENESIS_HASH,
+    Account,
+    EntryDraft,
+    EntryKind,
+    JournalEntry,
+    Line,
+    Side,
+    StoredEntry,
+    StoredLine,
+    chain,
+)
+from creditlink.domain.limits import AlertLevel, JointLimit, PendingIncrease, TemporaryLimit
+from creditlink.domain.parameters import ParameterSet
+
+# Every posting takes this transaction-scoped lock on PostgreSQL just before it reads the
+# chain head, so entries are numbered without gaps in commit order. SQLite's write lock
+# already gives the same order.
+_PG_LEDGER_LOCK = 727_000_002
+
+
+class _Customers:
+    def __init__(self, connection: sa.Connection, id_key: bytes):
+        self._c, self._key = connection, id_key
+
+    def _digest(self, national_id: NationalId) -> str:
+        return hmac.new(self._key, national_id.value.encode(), hashlib.sha256).hexdigest()
+
+    def add(self, customer: Customer, *, national_id: NationalId) -> None:
+        self._c.execute(
+            customers.insert().values(
+                customer_id=customer.customer_id,
+                name=customer.name,
+                national_id_digest=self._digest(national_id),
+                national_id_masked=customer.national_id_masked,
+                mobile=customer.mobile,
+                onboarded_on=customer.onboarded_on,
+            )
+        )
+
+    def get(self, customer_id: str) -> Customer:
+        row = self._c.execute(
+            sa.select(customers).where(customers.c.customer_id == customer_id)
+        ).first()
+        if row is None:
+            raise CustomerNotFound(customer_id)
+        return _customer(row)
+
+    def exists(self, customer_id: str) -> bool:
+        return (
+            self._c.execute(
+                sa.select(customers.c.customer_id).where(customers.c.customer_id == customer_id)
+            ).first()
+            is not None
+        )
+
+    def find_by_national_id(self, national_id: NationalId) -> str | None:
+        return self._c.execute(
+            sa.select(customers.c.customer_id).where(
+                customers.c.national_id_digest == self._digest(national_id)
+            )
+        ).scalar()
+
+    def list(self, *, offset: int, limit: int) -> list[Customer]:
+        rows = self._c.execute(
+            sa.select(customers).order_by(customers.c.customer_id).offset(offset).limit(limit)
+        )
+        return [_customer(row) for row in rows]
+
+    def count(self) -> int:
+        return int(self._c.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one())
+
+
+def _customer(row: sa.Row[Any]) -> Customer:
+    return Customer(
+        customer_id=row.customer_id,
+        name=row.name,
+        national_id_masked=row.national_id_masked,
+        mobile=row.mobile,
+        onboarded_on=row.onboarded_on,
+    )
+
+
+class _Limits:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def add(self, customer_id: str, limit: JointLimit) -> None:
+        self._c.execute(
+            customer_limits.insert().values(customer_id=customer_id, **_limit_row(limit))
+        )
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
+        query = sa.select(customer_limits).where(customer_limits.c.customer_id == customer_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._c.execute(query).first()
+        if row is None:
+            raise CustomerNotFound(customer_id)
+        return _limit(row)
+
+    def save(self, customer_id: str, limit: JointLimit) -> None:
+        result = self._c.execute(
+            customer_limits.update()
+            .where(customer_limits.c.customer_id == customer_id)
+            .values(**_limit_row(limit))
+        )
+        assert result.rowcount == 1, customer_id
+
+    def all_usage(self) -> Iterator[tuple[str, int, int]]:
+        rows = self._c.execute(
+            sa.select(
+                customer_limits.c.customer_id,
+                customer_limits.c.used_paylater_fen,
+                customer_limits.c.used_loan_fen,
+            ).order_by(customer_limits.c.customer_id)
+        )
+        for row in rows:
+            yield row.customer_id, row.used_paylater_fen, row.used_loan_fen
+
+
+def _limit_row(limit: JointLimit) -> dict[str, Any]:
+    temporary, pending = limit.temporary, limit.pending
+    wake_dates = [
+        day
+        for day in (
+            temporary.expires_on if temporary else None,
+            pending.effective_on if pending else None,
+        )
+        if day
+    ]
+    return {
+        "joint_limit_fen": limit.joint_limit_fen,
+        "cap_paylater_fen": limit.cap_paylater_fen,
+        "cap_loan_fen": limit.cap_loan_fen,
+        "used_paylater_fen": limit.used_paylater_fen,
+        "used_loan_fen": limit.used_loan_fen,
+        "temp_amount_fen": temporary.amount_fen if temporary else None,
+        "temp_granted_on": temporary.granted_on if temporary else None,
+        "temp_expires_on": temporary.expires_on if temporary else None,
+        "pending_requested_on": pending.requested_on if pending else None,
+        "pending_effective_on": pending.effective_on if pending else None,
+        "pending_joint_limit_fen": pending.joint_limit_fen if pending else None,
+        "pending_cap_paylater_fen": pending.cap_paylater_fen if pending else None,
+        "pending_cap_loan_fen": pending.cap_loan_fen if pending else None,
+        "alert_level": limit.level.value,
+        "next_wake_on": min(wake_dates) if wake_dates else None,
+    }
+
+
+def _limit(row: sa.Row[Any]) -> JointLimit:
+    temporary = (
+        TemporaryLimit(row.temp_amount_fen, row.temp_granted_on, row.temp_expires_on)
+        if row.temp_amount_fen is not None
+        else None
+    )
+    pending = (
+        PendingIncrease(
+            requested_on=row.pending_requested_on,
+            effective_on=row.pending_effective_on,
+            joint_limit_fen=row.pending_joint_limit_fen,
+            cap_paylater_fen=row.pending_cap_paylater_fen,
+            cap_loan_fen=row.pending_cap_loan_fen,
+        )
+        if row.pending_effective_on is not None
+        else None
+    )
+    return JointLimit(
+        joint_limit_fen=row.joint_limit_fen,
+        cap_paylater_fen=row.cap_paylater_fen,
+        cap_loan_fen=row.cap_loan_fen,
+        used_paylater_fen=row.used_paylater_fen,
+        used_loan_fen=row.used_loan_fen,
+        temporary=temporary,
+        pending=pending,
+        level=AlertLevel(row.alert_level),
+    )
+
+
+class _Ledger:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+        self._postgres = connection.dialect.name == "postgresql"
+
+    def append(self, draft: EntryDraft) -> JournalEntry:
+        connection = self._c
+        if self._postgres:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LEDGER_LOCK)))
+        head = connection.execute(_HEAD).first()
+        entry = chain(
+            draft,
+            entry_id=head.entry_id + 1 if head else 1,
+            previous_hash=head.hash if head else GENESIS_HASH,
+        )
+        try:
+            connection.execute(
+                journal_entries.insert(),
+                {
+                    "entry_id": entry.entry_id,
+                    "idempotency_key": draft.idempotency_key,
+                    "business_date": draft.business_date,
+                    "kind": draft.kind.value,
+                    "customer_id": draft.customer_id,
+                    "reverses_entry_id": draft.reverses_entry_id,
+                    "description": draft.description,
+                    "previous_hash": entry.previous_hash,
+                    "hash": entry.hash,
+                },
+            )
+        except IntegrityError as error:
+            raise Conflict(
+                f"idempotency key {draft.idempotency_key!r} is already posted",
+                field="idempotency_key",
+                rule="IDEMPOTENCY_KEY_UNIQUE",
+            ) from error
+        connection.execute(
+            journal_lines.insert(),
+            [
+                {
+                    "entry_id": entry.entry_id,
+                    "line_no": number,
+                    "account": line.account.name,
+                    "customer_id": line.customer_id,
+                    "side": line.side.value,
+                    "amount_fen": line.amount_fen,
+                }
+                for number, line in enumerate(draft.lines, start=1)
+            ],
+        )
+        changes: dict[str, int] = {}
+        for line in draft.lines:
+            changes[line.account.name] = changes.get(line.account.name, 0) + line.signed_fen()
+        connection.execute(
+            self._upsert_balance(),
+            [{"account": name, "balance_fen": change} for name, change in changes.items()],
+        )
+        return entry
+
+    def _upsert_balance(self) -> Any:
+        dialect = postgresql if self._postgres else sqlite
+        insert = dialect.insert(ledger_balances)
+        return insert.on_conflict_do_update(
+            index_elements=[ledger_balances.c.account],
+            set_={"balance_fen": ledger_balances.c.balance_fen + insert.excluded.balance_fen},
+        )
+
+    def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
+        row = self._c.execute(
+            sa.select(journal_entries).where(journal_entries.c.idempotency_key == idempotency_key)
+        ).first()
+        return self._entry(row) if row is not None else None
+
+    def get(self, entry_id: int) -> JournalEntry | None:
+        row = self._c.execute(
+            sa.select(journal_entries).where(journal_entries.c.entry_id == entry_id)
+        ).first()
+        return self._entry(row) if row is not None else None
+
+    def _entry(self, row: sa.Row[Any]) -> JournalEntry:
+        lines = self._c.execute(
+            sa.select(journal_lines)
+            .where(journal_lines.c.entry_id == row.entry_id)
+            .order_by(journal_lines.c.line_no)
+        )
+        draft = EntryDraft(
+            idempotency_key=row.idempotency_key,
+            business_date=row.business_date,
+            kind=EntryKind(row.kind),
+            customer_id=row.customer_id,
+            description=row.description,
+            reverses_entry_id=row.reverses_entry_id,
+            lines=tuple(
+                Line(
+                    Account.parse(line.account), Side(line.side), line.amount_fen, line.customer_id
+                )
+                for line in lines
+            ),
+        )
+        return JournalEntry(
+            entry_id=row.entry_id, draft=draft, previous_hash=row.previous_hash, hash=row.hash
+        )
+
+    def reversal_of(self, entry_id: int) -> int | None:
+        return self._c.execute(
+            sa.select(journal_entries.c.entry_id).where(
+                journal_entries.c.reverses_entry_id == entry_id
+            )
+        ).scalar()
+
+    def scan(self, *, batch_size: int = 5000) -> Iterator[StoredEntry]:
+        after = 0
+        while True:
+            rows = self._c.execute(
+                sa.select(journal_entries)
+                .where(journal_entries.c.entry_id > after)
+                .order_by(journal_entries.c.entry_id)
+                .limit(batch_size)
+            ).all()
+            if not rows:
+                return
+            lines: dict[int, list[StoredLine]] = {}
+            for line in self._c.execute(
+                sa.select(journal_lines)
+                .where(journal_lines.c.entry_id.between(rows[0].entry_id, rows[-1].entry_id))
+                .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)
+            ):
+                lines.setdefault(line.entry_id, []).append(
+                    StoredLine(line.account, line.side, line.amount_fen, line.customer_id)
+                )
+            for row in rows:
+                yield StoredEntry(
+                    entry_id=row.entry_id,
+                    idempotency_key=row.idempotency_key,
+                    business_date=_iso(row.business_date),
+                    kind=row.kind,
+                    customer_id=row.customer_id,
+                    description=row.description,
+                    reverses_entry_id=row.reverses_entry_id,
+                    lines=tuple(lines.get(row.entry_id, ())),
+                    previous_hash=row.previous_hash,
+                    hash=row.hash,
+                )
+            after = rows[-1].entry_id
+
+    def stored_balances(self) -> Mapping[str, int]:
+        return {row.account: row.balance_fen for row in self._c.execute(sa.select(ledger_balances))}
+
+    def count(self) -> int:
+        return int(
+            self._c.execute(sa.select(sa.func.count()).select_from(journal_entries)).scalar_one()
+        )
+
+
+_HEAD = (
+    sa.select(journal_entries.c.entry_id, journal_entries.c.hash)
+    .order_by(journal_entries.c.entry_id.desc())
+    .limit(1)
+)
+
+
+def _iso(day: date | str) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+class _Parameters:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def current(self) -> ParameterSet | None:
+        row = self._c.execute(
+            sa.select(parameter_versions).order_by(parameter_versions.c.version.desc()).limit(1)
+        ).first()
+        return _parameters(row) if row is not None else None
+
+    def get(self, version: int) -> ParameterSet | None:
+        row = self._c.execute(
+            sa.select(parameter_versions).where(parameter_versions.c.version == version)
+        ).first()
+        return _parameters(row) if row is not None else None
+
+    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
+        latest = self._c.execute(sa.select(sa.func.max(parameter_versions.c.version))).scalar()
+        expected = (latest or 0) + 1
+        if parameters.version != expected:
+            raise Conflict(
+                f"parameter version {parameters.version} is not the next version ({expected})",
+                field="version",
+                rule="PARAMETER_VERSION_NEXT",
+            )
+        self._c.execute(
+            parameter_versions.insert().values(
+                version=parameters.version,
+                created_at=at,
+                actor=actor,
+                reason=reason,
+                values_json=json.dumps(parameters.as_text(), sort_keys=True),
+            )
+        )
+
+    def history(self) -> list[ParameterVersion]:
+        rows = self._c.execute(
+            sa.select(
+                parameter_versions.c.version,
+                parameter_versions.c.created_at,
+                parameter_versions.c.actor,
+                parameter_versions.c.reason,
+            ).order_by(parameter_versions.c.version)
+        )
+        return [
+            ParameterVersion(
+                version=row.version, created_at=row.created_at, actor=row.actor, reason=row.reason
+            )
+            for row in rows
+        ]
+
+
+def _parameters(row: sa.Row[Any]) -> ParameterSet:
+    return ParameterSet.from_text(row.version, json.loads(row.values_json))
+
+
+class _Audit:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def record(self, record: AuditRecord) -> None:
+        self._c.execute(
+            audit_log.insert().values(
+                at=record.at,
+                actor=record.actor,
+                action=record.action,
+                subject=record.subject,
+                reason=record.reason,
+                details_json=json.dumps(record.details, sort_keys=True, default=str),
+            )
+        )
+
+    def recent(self, *, limit: int) -> list[AuditRecord]:
+        rows = self._c.execute(
+            sa.select(audit_log).order_by(audit_log.c.audit_id.desc()).limit(limit)
+        )
+        return [
+            AuditRecord(
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                subject=row.subject,
+                reason=row.reason,
+                details=json.loads(row.details_json),
+            )
+            for row in rows
+        ]
+
+
+class SqlUnitOfWork:
+    customers: _Customers
+    limits: _Limits
+    ledger: _Ledger
+    parameters: _Parameters
+    audit: _Audit
+
+    def __init__(self, store: SqlStore, *, readonly: bool):
+        self._store, self._readonly = store, readonly
+        self._connection: sa.Connection | None = None
+        self._transaction: sa.RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        assert self._connection is None, "a unit of work is entered once at a time"
+        connection = self._store.engine.connect()
+        if self._readonly:
+            options: dict[str, Any] = {READONLY: True}
+            if connection.dialect.name == "postgresql":
+                # One consistent snapshot for a whole report such as `ledger verify`.
+                options["isolation_level"] = "REPEATABLE READ"
+            connection = connection.execution_options(**options)
+        self._connection = connection
+        self._transaction = connection.begin()
+        self.customers = _Customers(connection, self._store.id_key)
+        self.limits = _Limits(connection)
+        self.ledger = _Ledger(connection)
+        self.parameters = _Parameters(connection)
+        self.audit = _Audit(connection)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._connection.close()
+            self._connection = self._transaction = None
+
+    def commit(self) -> None:
+        assert self._transaction is not None, "commit() inside `with uow:` only"
+        self._transaction.commit()
+
+
+class SqlStore:
+    """A book in SQLite or PostgreSQL. The schema is brought up to date on first use."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None):
+        self.url = url
+        self.engine = engine if engine is not None else create_engine(url)
+        ensure_schema(self.engine)
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{READONLY: True})
+            self.id_key = national_id_key(connection)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, readonly=False)
+
+    def reader(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, readonly=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,134 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in `migrations/versions` build it;
+a test checks that the migrated database and these tables agree."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+Money = sa.BigInteger  # integer fen
+
+book_settings = sa.Table(
+    "book_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("national_id_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("national_id_masked", sa.String(18), nullable=False),
+    sa.Column("mobile", sa.String(11), nullable=False),
+    sa.Column("onboarded_on", sa.Date, nullable=False),
+    sa.Column(
+        "created_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.current_timestamp(),
+    ),
+)
+
+customer_limits = sa.Table(
+    "customer_limits",
+    metadata,
+    sa.Column(
+        "customer_id", sa.String(64), sa.ForeignKey("customers.customer_id"), primary_key=True
+    ),
+    sa.Column("joint_limit_fen", Money, nullable=False),
+    sa.Column("cap_paylater_fen", Money, nullable=False),
+    sa.Column("cap_loan_fen", Money, nullable=False),
+    sa.Column("used_paylater_fen", Money, nullable=False),
+    sa.Column("used_loan_fen", Money, nullable=False),
+    sa.Column("temp_amount_fen", Money),
+    sa.Column("temp_granted_on", sa.Date),
+    sa.Column("temp_expires_on", sa.Date),
+    sa.Column("pending_requested_on", sa.Date),
+    sa.Column("pending_effective_on", sa.Date),
+    sa.Column("pending_joint_limit_fen", Money),
+    sa.Column("pending_cap_paylater_fen", Money),
+    sa.Column("pending_cap_loan_fen", Money),
+    sa.Column("alert_level", sa.String(8), nullable=False),
+    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.CheckConstraint(
+        "cap_paylater_fen >= 0 AND cap_paylater_fen <= joint_limit_fen",
+        name="ck_cap_paylater_within_joint_limit",
+    ),
+    sa.CheckConstraint(
+        "cap_loan_fen >= 0 AND cap_loan_fen <= joint_limit_fen",
+        name="ck_cap_loan_within_joint_limit",
+    ),
+    sa.CheckConstraint(
+        "used_paylater_fen >= 0 AND used_loan_fen >= 0", name="ck_usage_non_negative"
+    ),
+)
+
+journal_entries = sa.Table(
+    "journal_entries",
+    metadata,
+    sa.Column("entry_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("customer_id", sa.String(64), index=True),
+    sa.Column(
+        "reverses_entry_id", sa.BigInteger, sa.ForeignKey("journal_entries.entry_id"), unique=True
+    ),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column(
+        "recorded_at",
+        sa.DateTime(timezone=True),
+        nullable=False,
+        server_default=sa.func.current_timestamp(),
+    ),
+)
+
+journal_lines = sa.Table(
+    "journal_lines",
+    metadata,
+    sa.Column(
+        "entry_id", sa.BigInteger, sa.ForeignKey("journal_entries.entry_id"), primary_key=True
+    ),
+    sa.Column("line_no", sa.SmallInteger, primary_key=True),
+    sa.Column("account", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.String(64)),
+    sa.Column("side", sa.String(1), nullable=False),
+    sa.Column("amount_fen", Money, nullable=False),
+    sa.CheckConstraint("side IN ('D', 'C')", name="ck_line_side"),
+    sa.CheckConstraint("amount_fen > 0", name="ck_line_amount_positive"),
+    sa.Index("ix_journal_lines_customer_account", "customer_id", "account"),
+)
+
+ledger_balances = sa.Table(
+    "ledger_balances",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("balance_fen", Money, nullable=False),
+)
+
+parameter_versions = sa.Table(
+    "parameter_versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("values_json", sa.Text, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("audit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("details_json", sa.Text, nullable=False),
+)

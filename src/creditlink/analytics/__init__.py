@@ -1,0 +1,1 @@
+"""Read-only portfolio figures: balances, delinquency, roll rates, vintages, ECL, reports."""

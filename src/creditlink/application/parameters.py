@@ -1,0 +1,58 @@
+"""Reading the parameter set in force and putting a new version in force."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from creditlink.application.ports import AuditRecord, Clock, UnitOfWork
+from creditlink.domain.errors import InvalidInput
+from creditlink.domain.parameters import DEFAULTS, ParameterSet
+
+
+def current_parameters(uow: UnitOfWork) -> ParameterSet:
+    """The version in force; the defaults of DOMAIN.md §8 on a book that has none yet."""
+    return uow.parameters.current() or DEFAULTS
+
+
+def ensure_parameters(uow: UnitOfWork, *, clock: Clock) -> ParameterSet:
+    """Store the defaults as version 1 on a new book."""
+    with uow:
+        current = uow.parameters.current()
+        if current is None:
+            uow.parameters.add(DEFAULTS, actor="system", reason="initial defaults", at=clock.now())
+            uow.commit()
+            return DEFAULTS
+        return current
+
+
+def set_parameters(
+    uow: UnitOfWork, *, changes: Mapping[str, object], actor: str, reason: str, clock: Clock
+) -> ParameterSet:
+    """Put a new version in force from the next operation; audited with who, when, why."""
+    if not reason.strip():
+        raise InvalidInput(
+            "a parameter change needs a reason", field="reason", rule="REASON_REQUIRED"
+        )
+    with uow:
+        before = current_parameters(uow)
+        if uow.parameters.current() is None:
+            uow.parameters.add(before, actor="system", reason="initial defaults", at=clock.now())
+        after = before.changed(changes)
+        diff = before.diff(after)
+        uow.parameters.add(after, actor=actor, reason=reason, at=clock.now())
+        uow.audit.record(
+            AuditRecord(
+                at=clock.now(),
+                actor=actor,
+                action="parameters.set",
+                subject=f"version {after.version}",
+                reason=reason,
+                details={
+                    "from_version": before.version,
+                    "to_version": after.version,
+                    "diff": {c.name: {"before": c.before, "after": c.after} for c in diff},
+                },
+            )
+        )
+        uow.commit()
+    return after

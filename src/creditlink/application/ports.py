@@ -1,0 +1,144 @@
+"""The ports the use cases need. Adapters (SQL, in-memory) implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from creditlink.domain.customer import Customer, NationalId
+from creditlink.domain.ledger import EntryDraft, JournalEntry, StoredEntry
+from creditlink.domain.limits import JointLimit
+from creditlink.domain.parameters import ParameterSet
+
+
+class CustomerRepository(Protocol):
+    def add(self, customer: Customer, *, national_id: NationalId) -> None: ...
+
+    def get(self, customer_id: str) -> Customer:
+        """The customer, or `CustomerNotFound`."""
+        ...
+
+    def exists(self, customer_id: str) -> bool: ...
+
+    def find_by_national_id(self, national_id: NationalId) -> str | None:
+        """The id of the customer holding this national ID, if any."""
+        ...
+
+    def list(self, *, offset: int, limit: int) -> list[Customer]: ...
+
+    def count(self) -> int: ...
+
+
+class LimitRepository(Protocol):
+    def add(self, customer_id: str, limit: JointLimit) -> None: ...
+
+    def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
+        """The limit, or `CustomerNotFound`. `for_update` serialises every operation on this
+        customer until the unit of work ends (a row lock, or SQLite's write lock)."""
+        ...
+
+    def save(self, customer_id: str, limit: JointLimit) -> None: ...
+
+    def all_usage(self) -> Iterator[tuple[str, int, int]]:
+        """(customer_id, used_paylater_fen, used_loan_fen) for every customer."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    def append(self, draft: EntryDraft) -> JournalEntry:
+        """Number the draft after the last entry, chain it, store it and its balances."""
+        ...
+
+    def find_by_key(self, idempotency_key: str) -> JournalEntry | None: ...
+
+    def get(self, entry_id: int) -> JournalEntry | None: ...
+
+    def reversal_of(self, entry_id: int) -> int | None:
+        """The id of the entry that reverses `entry_id`, if any."""
+        ...
+
+    def scan(self, *, batch_size: int = 5000) -> Iterator[StoredEntry]:
+        """Every entry as stored, in entry order, without validation."""
+        ...
+
+    def stored_balances(self) -> Mapping[str, int]:
+        """The balance kept per account name (debit-normal)."""
+        ...
+
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParameterVersion:
+    version: int
+    created_at: datetime
+    actor: str
+    reason: str
+
+
+class ParameterRepository(Protocol):
+    def current(self) -> ParameterSet | None: ...
+
+    def get(self, version: int) -> ParameterSet | None: ...
+
+    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None: ...
+
+    def history(self) -> list[ParameterVersion]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord:
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    reason: str
+    details: Mapping[str, object]
+
+
+class AuditLog(Protocol):
+    def record(self, record: AuditRecord) -> None: ...
+
+    def recent(self, *, limit: int) -> list[AuditRecord]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls everything back."""
+
+    customers: CustomerRepository
+    limits: LimitRepository
+    ledger: LedgerRepository
+    parameters: ParameterRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    """Where a book lives. Each call gives a fresh unit of work."""
+
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reads only: it takes no write lock."""
+        ...
+
+
+class Clock(Protocol):
+    """Wall-clock time, for audit records only: business logic is handed its date."""
+
+    def now(self) -> datetime: ...
+
+    def today(self) -> date: ...

@@ -1,0 +1,60 @@
+"""The business calendar: month arithmetic with month-end clamping, and day counts.
+
+Every calendar day is a business day; the domain is handed its date and never asks a clock.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import re
+from datetime import date
+
+from creditlink.domain.errors import InvalidInput
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_leap_year(year: int) -> bool:
+    return _stdlib_calendar.isleap(year)
+
+
+def days_in_month(year: int, month: int) -> int:
+    return _stdlib_calendar.monthrange(year, month)[1]
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=days_in_month(day.year, day.month))
+
+
+def add_months(start: date, months: int, *, anchor_day: int | None = None) -> date:
+    """The date `months` months after `start`, on `anchor_day` (default: start's day),
+    clamped to the last day of the target month.
+
+    Schedules pass the original anchor so that dates are never chained: from 31 January,
+    one month is 28/29 February and two months is 31 March, not 28 March.
+    """
+    day_wanted = start.day if anchor_day is None else anchor_day
+    assert 1 <= day_wanted <= 31, day_wanted
+    month_index = start.year * 12 + (start.month - 1) + months
+    year, month_zero = divmod(month_index, 12)
+    month = month_zero + 1
+    return date(year, month, min(day_wanted, days_in_month(year, month)))
+
+
+def days_between(start: date, end: date) -> int:
+    """Days of the half-open interval [start, end): how many days an amount accrues."""
+    return (end - start).days
+
+
+def parse_date(text: object, *, field: str = "date") -> date:
+    """Parse an ISO date (YYYY-MM-DD), naming the field when it is not one."""
+    if isinstance(text, date):
+        return text
+    if isinstance(text, str) and _ISO_DATE.fullmatch(text.strip()):
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"must be a real date written YYYY-MM-DD, got {text!r}", field=field, rule="DATE_FORMAT"
+    )

@@ -1,0 +1,1 @@
+"""The `creditlink` command (Typer + Rich). Heavy libraries are imported inside commands."""

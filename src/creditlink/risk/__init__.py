@@ -1,0 +1,1 @@
+"""The shared risk core: scoring, features, rules, cross-product linkage, pricing (no I/O)."""
