@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -138,6 +138,9 @@ class _Ledger:
         self._undo.append(undo)
         return entry
 
+    def append_many(self, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
+        return [self.append(draft) for draft in drafts]
+
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
         return self._state.entries_by_key.get(idempotency_key)
 
@@ -245,3 +248,6 @@ class MemoryStore:
 
     def reader(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
+
+    def dispose(self) -> None:
+        """Nothing to close: the book goes when the process does."""

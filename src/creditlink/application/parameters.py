@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from creditlink.application.ports import AuditRecord, Clock, UnitOfWork
-from creditlink.domain.errors import InvalidInput
+from creditlink.application.ports import AuditRecord, Clock, ParameterVersion, UnitOfWork
+from creditlink.domain.errors import InvalidInput, NotFound
 from creditlink.domain.parameters import DEFAULTS, ParameterSet
 
 
@@ -56,3 +56,21 @@ def set_parameters(
         )
         uow.commit()
     return after
+
+
+def parameter_set(uow: UnitOfWork, *, version: int | None = None) -> ParameterSet:
+    """The version in force, or a past one by number."""
+    with uow:
+        if version is None:
+            return current_parameters(uow)
+        found = uow.parameters.get(version)
+    if found is None:
+        raise NotFound(
+            f"no parameter set version {version}", field="version", rule="PARAMETER_VERSION_EXISTS"
+        )
+    return found
+
+
+def parameter_history(uow: UnitOfWork) -> list[ParameterVersion]:
+    with uow:
+        return uow.parameters.history()

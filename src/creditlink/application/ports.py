@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -50,6 +50,10 @@ class LimitRepository(Protocol):
 class LedgerRepository(Protocol):
     def append(self, draft: EntryDraft) -> JournalEntry:
         """Number the draft after the last entry, chain it, store it and its balances."""
+        ...
+
+    def append_many(self, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
+        """Post several drafts in order, as one batch (close of day, bulk jobs)."""
         ...
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None: ...
@@ -108,11 +112,20 @@ class AuditLog(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
-    customers: CustomerRepository
-    limits: LimitRepository
-    ledger: LedgerRepository
-    parameters: ParameterRepository
-    audit: AuditLog
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def limits(self) -> LimitRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def parameters(self) -> ParameterRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> Self: ...
 
@@ -133,6 +146,10 @@ class Store(Protocol):
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reads only: it takes no write lock."""
+        ...
+
+    def dispose(self) -> None:
+        """Close connections; the store is not used afterwards."""
         ...
 
 

@@ -77,6 +77,9 @@ def _sqlite_engine(url: str, **options: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         readonly = connection.get_execution_options().get(READONLY, False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # Straight to the driver: this runs once per unit of work, on the hot path.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
@@ -210,71 +209,70 @@ def _limit(row: sa.Row[Any]) -> JointLimit:
 
 
 class _Ledger:
+    """Postings go through the driver's cursor with fixed SQL: the ledger is the hottest
+    write path, and SQLAlchemy's per-statement machinery cost more than the inserts."""
+
     def __init__(self, connection: sa.Connection):
         self._c = connection
         self._postgres = connection.dialect.name == "postgresql"
+        self._sql = _POSTGRES_SQL if self._postgres else _SQLITE_SQL
 
     def append(self, draft: EntryDraft) -> JournalEntry:
-        connection = self._c
+        return self.append_many([draft])[0]
+
+    def append_many(self, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
+        assert drafts, "nothing to post"
+        sql = self._sql
+        # The driver's own cursor, inside the same transaction as the rest of the unit of work.
+        cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
         if self._postgres:
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LEDGER_LOCK)))
-        head = connection.execute(_HEAD).first()
-        entry = chain(
-            draft,
-            entry_id=head.entry_id + 1 if head else 1,
-            previous_hash=head.hash if head else GENESIS_HASH,
-        )
-        try:
-            connection.execute(
-                journal_entries.insert(),
-                {
-                    "entry_id": entry.entry_id,
-                    "idempotency_key": draft.idempotency_key,
-                    "business_date": draft.business_date,
-                    "kind": draft.kind.value,
-                    "customer_id": draft.customer_id,
-                    "reverses_entry_id": draft.reverses_entry_id,
-                    "description": draft.description,
-                    "previous_hash": entry.previous_hash,
-                    "hash": entry.hash,
-                },
+            cursor.execute(sql.lock, (_PG_LEDGER_LOCK,))
+        cursor.execute(sql.head)
+        head = cursor.fetchone()
+        entry_id, previous = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        entries, entry_rows, line_rows = [], [], []
+        changes: dict[str, int] = {}
+        for draft in drafts:
+            entry_id += 1
+            entry = chain(draft, entry_id=entry_id, previous_hash=previous)
+            previous = entry.hash
+            entries.append(entry)
+            entry_rows.append(
+                (
+                    entry_id,
+                    draft.idempotency_key,
+                    self._date(draft.business_date),
+                    draft.kind.value,
+                    draft.customer_id,
+                    draft.reverses_entry_id,
+                    draft.description,
+                    entry.previous_hash,
+                    entry.hash,
+                )
             )
-        except IntegrityError as error:
+            for number, line in enumerate(draft.lines, start=1):
+                name = line.account.name
+                line_rows.append(
+                    (entry_id, number, name, line.customer_id, line.side.value, line.amount_fen)
+                )
+                changes[name] = changes.get(name, 0) + line.signed_fen()
+        try:
+            cursor.executemany(sql.insert_entry, entry_rows)
+        except self._c.dialect.loaded_dbapi.IntegrityError as error:
+            keys = ", ".join(repr(d.idempotency_key) for d in drafts[:3])
             raise Conflict(
-                f"idempotency key {draft.idempotency_key!r} is already posted",
+                f"idempotency key already posted (one of {keys})",
                 field="idempotency_key",
                 rule="IDEMPOTENCY_KEY_UNIQUE",
             ) from error
-        connection.execute(
-            journal_lines.insert(),
-            [
-                {
-                    "entry_id": entry.entry_id,
-                    "line_no": number,
-                    "account": line.account.name,
-                    "customer_id": line.customer_id,
-                    "side": line.side.value,
-                    "amount_fen": line.amount_fen,
-                }
-                for number, line in enumerate(draft.lines, start=1)
-            ],
-        )
-        changes: dict[str, int] = {}
-        for line in draft.lines:
-            changes[line.account.name] = changes.get(line.account.name, 0) + line.signed_fen()
-        connection.execute(
-            self._upsert_balance(),
-            [{"account": name, "balance_fen": change} for name, change in changes.items()],
-        )
-        return entry
+        cursor.executemany(sql.insert_line, line_rows)
+        cursor.executemany(sql.upsert_balance, list(changes.items()))
+        cursor.close()
+        return entries
 
-    def _upsert_balance(self) -> Any:
-        dialect = postgresql if self._postgres else sqlite
-        insert = dialect.insert(ledger_balances)
-        return insert.on_conflict_do_update(
-            index_elements=[ledger_balances.c.account],
-            set_={"balance_fen": ledger_balances.c.balance_fen + insert.excluded.balance_fen},
-        )
+    def _date(self, day: date) -> date | str:
+        # SQLAlchemy keeps SQLite dates as ISO text; the driver SQL must write the same.
+        return day if self._postgres else day.isoformat()
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
         row = self._c.execute(
@@ -363,11 +361,41 @@ class _Ledger:
         )
 
 
-_HEAD = (
-    sa.select(journal_entries.c.entry_id, journal_entries.c.hash)
-    .order_by(journal_entries.c.entry_id.desc())
-    .limit(1)
-)
+@dataclass(frozen=True, slots=True)
+class _LedgerSql:
+    head: str
+    insert_entry: str
+    insert_line: str
+    upsert_balance: str
+    lock: str
+
+
+def _ledger_sql(mark: str) -> _LedgerSql:
+    def marks(count: int) -> str:
+        return ", ".join([mark] * count)
+
+    return _LedgerSql(
+        head="SELECT entry_id, hash FROM journal_entries ORDER BY entry_id DESC LIMIT 1",
+        insert_entry=(
+            "INSERT INTO journal_entries (entry_id, idempotency_key, business_date, kind, "
+            "customer_id, reverses_entry_id, description, previous_hash, hash) "
+            f"VALUES ({marks(9)})"
+        ),
+        insert_line=(
+            "INSERT INTO journal_lines (entry_id, line_no, account, customer_id, side, "
+            f"amount_fen) VALUES ({marks(6)})"
+        ),
+        upsert_balance=(
+            f"INSERT INTO ledger_balances (account, balance_fen) VALUES ({marks(2)}) "
+            "ON CONFLICT (account) DO UPDATE SET "
+            "balance_fen = ledger_balances.balance_fen + excluded.balance_fen"
+        ),
+        lock=f"SELECT pg_advisory_xact_lock({mark})",
+    )
+
+
+_SQLITE_SQL = _ledger_sql("?")
+_POSTGRES_SQL = _ledger_sql("%s")
 
 
 def _iso(day: date | str) -> str:

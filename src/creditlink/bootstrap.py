@@ -1,0 +1,65 @@
+"""The one place that wires adapters into use cases, from settings.
+
+Settings come from the command line first, then the environment:
+`CREDITLINK_DB` (the database URL; default `sqlite:///creditlink.db` in the working folder)
+and `CREDITLINK_ACTOR` (who is acting, for the audit log; default the login name).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from creditlink.adapters.clock import SystemClock
+from creditlink.adapters.memory import MemoryStore
+from creditlink.application.parameters import ensure_parameters
+from creditlink.application.ports import Clock, Store
+
+DEFAULT_DATABASE_URL = "sqlite:///creditlink.db"
+DATABASE_ENV = "CREDITLINK_DB"
+ACTOR_ENV = "CREDITLINK_ACTOR"
+
+
+def database_url(option: str | None = None) -> str:
+    return option or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+
+
+def current_actor() -> str:
+    from_environment = os.environ.get(ACTOR_ENV)
+    if from_environment:
+        return from_environment
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """A store with its clock and actor: what every use case call needs from outside."""
+
+    store: Store
+    clock: Clock
+    actor: str
+    url: str
+
+
+def open_book(url: str | None = None, *, clock: Clock | None = None) -> Book:
+    """Open (creating and migrating on first use) the book at `url`."""
+    from creditlink.adapters.sql.engine import normalise_url
+    from creditlink.adapters.sql.store import SqlStore
+
+    resolved = normalise_url(database_url(url))
+    clock = clock or SystemClock()
+    store = SqlStore(resolved)
+    ensure_parameters(store.unit_of_work(), clock=clock)
+    return Book(store=store, clock=clock, actor=current_actor(), url=resolved)
+
+
+def memory_book(*, clock: Clock | None = None) -> Book:
+    """A book in memory, with the default parameters stored as version 1."""
+    clock = clock or SystemClock()
+    store = MemoryStore()
+    ensure_parameters(store.unit_of_work(), clock=clock)
+    return Book(store=store, clock=clock, actor=current_actor(), url="memory://")

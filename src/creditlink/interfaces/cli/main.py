@@ -1,0 +1,79 @@
+"""`creditlink`: the command line. Each command reads like one sentence calling one use case.
+
+Heavy libraries (SQLAlchemy, Alembic) are imported inside commands, so `--help` is quick.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from creditlink import __version__
+from creditlink.interfaces.cli import customers, demo, ledger, params, setup
+
+app = typer.Typer(
+    name="creditlink",
+    help="PayLater and Cash Loan on one shared risk core, with one joint limit per customer.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"creditlink {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """PayLater and Cash Loan on one shared risk core, with one joint limit per customer."""
+
+
+app.command("init")(setup.init)
+app.command("demo")(demo.demo)
+app.add_typer(customers.app, name="customer")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(params.app, name="params")
+
+DEBUG_ENV = "CREDITLINK_DEBUG"
+
+
+def run() -> None:
+    """The console script: user errors become one sentence and exit 1, never a traceback."""
+    from creditlink.domain.errors import CreditlinkError
+    from creditlink.interfaces.cli.output import console
+
+    err = console(stderr=True)
+    try:
+        app()
+    except CreditlinkError as error:
+        err.print(f"[bold red]error:[/] {error} [dim]({error.rule})[/]")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: nothing half-done was committed")
+        sys.exit(130)
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        if type(error).__module__.startswith("sqlalchemy"):
+            cause = getattr(error, "orig", None) or error
+            err.print(
+                f"[bold red]error:[/] the database refused the request: "
+                f"{str(cause).splitlines()[0]}"
+            )
+            sys.exit(1)
+        err.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+            f"Nothing half-done was committed. Set {DEBUG_ENV}=1 to see the traceback, "
+            "and please report it."
+        )
+        sys.exit(70)

@@ -1,0 +1,205 @@
+"""The SQL store on SQLite and PostgreSQL: schema, serialisation, tamper evidence."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from creditlink.adapters.sql.engine import create_engine, normalise_url
+from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD, current_revision
+from creditlink.adapters.sql.tables import journal_lines, metadata
+from creditlink.application.credit import draw_on_limit
+from creditlink.application.ledger import verify_ledger
+from creditlink.bootstrap import Book, open_book
+from creditlink.domain.errors import Conflict, InvalidInput
+from creditlink.domain.limits import LimitExceeded
+from creditlink.domain.products import Product
+from tests.conftest import CLOCK, DAY, add_customer
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
+@pytest.fixture
+def sql_book(sql_url: str) -> Iterator[Book]:
+    book = open_book(sql_url, clock=CLOCK)
+    yield book
+    book.store.dispose()
+
+
+def test_the_head_revision_is_the_one_the_code_expects() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+
+def test_migrations_build_exactly_the_tables_the_code_uses(sql_book: Book) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = sql_book.store.engine  # type: ignore[attr-defined]
+    assert current_revision(engine) == SCHEMA_HEAD
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+
+
+def test_first_use_migrates_and_a_second_open_changes_nothing(sql_url: str) -> None:
+    first = open_book(sql_url, clock=CLOCK)
+    add_customer(first.store, "c1")
+    first.store.dispose()
+    second = open_book(sql_url, clock=CLOCK)
+    with second.store.reader() as uow:
+        assert uow.customers.count() == 1
+        assert uow.parameters.current() is not None
+        assert [item.version for item in uow.parameters.history()] == [1]
+    second.store.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    book = open_book(sqlite_url, clock=CLOCK)
+    with book.store.engine.connect() as connection:  # type: ignore[attr-defined]
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    book.store.dispose()
+
+
+def test_the_database_itself_refuses_a_second_entry_with_one_key(sql_book: Book) -> None:
+    add_customer(sql_book.store, "c1")
+    draft_key = "same-key"
+    draw_on_limit(
+        sql_book.store.unit_of_work(),
+        customer_id="c1",
+        product=Product.LOAN,
+        amount_fen=50_000,
+        on=DAY,
+        idempotency_key=draft_key,
+    )
+    with sql_book.store.unit_of_work() as uow:
+        first = uow.ledger.find_by_key(draft_key)
+        assert first is not None
+        with pytest.raises(Conflict):
+            uow.ledger.append(first.draft)
+
+
+def race(
+    book: Book, *, threads: int, attempts: int, amount: int, products: list[Product]
+) -> list[BaseException]:
+    """`threads` threads each try `attempts` draws of `amount` on customer c1 at once."""
+    barrier = threading.Barrier(threads)
+    unexpected: list[BaseException] = []
+
+    def worker(number: int) -> None:
+        barrier.wait()
+        for attempt in range(attempts):
+            product = products[(number + attempt) % len(products)]
+            try:
+                draw_on_limit(
+                    book.store.unit_of_work(),
+                    customer_id="c1",
+                    product=product,
+                    amount_fen=amount,
+                    on=DAY,
+                    idempotency_key=f"t{number}-{attempt}",
+                )
+            except LimitExceeded:
+                pass
+            except BaseException as error:
+                unexpected.append(error)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=120)
+    return unexpected
+
+
+def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> None:
+    # Joint limit 10,000.00; 8 threads x 10 attempts of 300.00 = 24,000.00 asked for.
+    add_customer(sql_book.store, "c1", joint=1_000_000, cap_paylater=700_000, cap_loan=600_000)
+    errors = race(
+        sql_book, threads=8, attempts=10, amount=30_000, products=[Product.PAYLATER, Product.LOAN]
+    )
+    assert errors == []
+    with sql_book.store.reader() as uow:
+        limit = uow.limits.get("c1")
+        entries = uow.ledger.count()
+    assert limit.used_paylater_fen <= 700_000
+    assert limit.used_loan_fen <= 600_000
+    assert limit.used_fen <= 1_000_000
+    # 10,000.00 / 300.00 = 33 draws fit and no more; all 33 happened.
+    assert limit.used_fen == 33 * 30_000
+    assert entries == 33
+    report = verify_ledger(sql_book.store.reader())
+    assert report.ok, report.problems
+
+
+def test_changing_one_stored_amount_makes_verify_fail_and_name_the_entry(sql_book: Book) -> None:
+    add_customer(sql_book.store, "c1")
+    for number in range(1, 4):
+        draw_on_limit(
+            sql_book.store.unit_of_work(),
+            customer_id="c1",
+            product=Product.PAYLATER,
+            amount_fen=10_000 * number,
+            on=DAY,
+            idempotency_key=f"p{number}",
+        )
+    engine = sql_book.store.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(
+            journal_lines.update()
+            .where(journal_lines.c.entry_id == 2, journal_lines.c.line_no == 1)
+            .values(amount_fen=20_001)
+        )
+    report = verify_ledger(sql_book.store.reader())
+    assert not report.ok
+    assert not report.balanced
+    assert not report.chain_ok
+    subjects = {problem.subject for problem in report.problems}
+    assert "entry 2" in subjects
+    assert "entry 1" not in subjects
+    assert "entry 3" not in subjects
+    assert "account paylater.principal_receivable" in subjects
+
+
+def test_a_deleted_entry_breaks_the_chain(sql_book: Book) -> None:
+    add_customer(sql_book.store, "c1")
+    for number in range(1, 4):
+        draw_on_limit(
+            sql_book.store.unit_of_work(),
+            customer_id="c1",
+            product=Product.LOAN,
+            amount_fen=50_000,
+            on=DAY,
+            idempotency_key=f"d{number}",
+        )
+    engine = sql_book.store.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM journal_lines WHERE entry_id = 2"))
+        connection.execute(sa.text("DELETE FROM journal_entries WHERE entry_id = 2"))
+    report = verify_ledger(sql_book.store.reader())
+    assert not report.chain_ok
+    assert any(problem.subject == "entry 3" for problem in report.problems)
+    assert not report.receivables_ok
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "  "])
+def test_unsupported_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalise_url(url)
+
+
+def test_plain_paths_and_postgres_urls_are_understood(tmp_path: object) -> None:
+    assert normalise_url("book.db") == "sqlite:///book.db"
+    assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert create_engine("sqlite:///:memory:").dialect.name == "sqlite"

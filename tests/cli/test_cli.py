@@ -1,0 +1,337 @@
+"""The command line as a user runs it: exit codes, messages, JSON, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from creditlink.interfaces.cli.main import app, run
+from tests.conftest import national_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
+    """Run `creditlink ARGS` in this process through the real entry point."""
+    monkeypatch.setattr(sys, "argv", ["creditlink", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    try:
+        run()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def add(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+    customer_id: str = "c1",
+    *extra: str,
+) -> tuple[int, str, str]:
+    return cli(
+        capsys,
+        monkeypatch,
+        "customer",
+        "add",
+        "--id",
+        customer_id,
+        "--name",
+        "Wang Fang",
+        "--national-id",
+        national_id(7),
+        "--mobile",
+        "13800138000",
+        "--joint-limit",
+        "20000.00",
+        "--cap-paylater",
+        "15000",
+        "--on",
+        "2026-01-05",
+        "--db",
+        db,
+        *extra,
+    )
+
+
+def test_help_lists_the_commands(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "--help")
+    assert code == 0
+    for command in ("init", "demo", "customer", "ledger", "params"):
+        assert command in out
+
+
+def test_help_does_not_load_the_database_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "from creditlink.interfaces.cli.main import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert "HEAVY []" in result.stdout
+
+
+def test_init_creates_the_book_and_is_safe_to_repeat(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "init", "--db", db)
+    assert code == 0
+    assert "created or migrated" in out
+    code, out, _ = cli(capsys, monkeypatch, "init", "--db", db)
+    assert code == 0
+    assert "already up to date" in out
+    assert "parameter set version 1" in out
+
+
+def test_a_customer_is_added_and_shown_as_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, out, err = add(capsys, monkeypatch, db, "c1", "--json")
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["limits"]["joint_limit"] == "20000.00"
+    assert added["limits"]["cap_paylater"] == "15000.00"
+    assert added["limits"]["cap_loan"] == "20000.00"
+    assert added["national_id"].count("*") == 8
+    assert national_id(7) not in out
+    code, out, _ = cli(
+        capsys, monkeypatch, "customer", "show", "c1", "--on", "2026-01-06", "--json", "--db", db
+    )
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["limits"]["available_paylater"] == "15000.00"
+    assert shown["as_of"] == "2026-01-06"
+    code, out, _ = cli(capsys, monkeypatch, "customer", "show", "c1", "--db", db)
+    assert code == 0
+    assert "Wang Fang" in out
+    assert "15000.00" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--national-id", "110105199001010011"), "check digit"),
+        (("--joint-limit", "12.345"), "two decimal places"),
+        (("--joint-limit", "-5"), "joint_limit"),
+        (("--cap-paylater", "30000.00"), "above the joint limit"),
+        (("--mobile", "555"), "mobile"),
+    ],
+)
+def test_bad_input_is_one_clear_sentence_exit_1_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+    args: tuple[str, str],
+    message: str,
+) -> None:
+    code, out, err = add(capsys, monkeypatch, db, "c1", *args)
+    assert code == 1
+    assert message in err
+    assert "Traceback" not in err + out
+    code, out, _ = cli(capsys, monkeypatch, "customer", "list", "--json", "--db", db)
+    assert json.loads(out) == []
+
+
+def test_an_unknown_customer_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, _, err = cli(capsys, monkeypatch, "customer", "show", "ghost", "--db", db)
+    assert code == 1
+    assert "ghost" in err
+
+
+def test_a_usage_error_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, _ = cli(capsys, monkeypatch, "customer", "add", "--name", "x")
+    assert code == 2
+
+
+def test_limits_change_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    add(capsys, monkeypatch, db)
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "customer",
+        "set-limit",
+        "c1",
+        "--joint-limit",
+        "25000",
+        "--cap-loan",
+        "10000",
+        "--reason",
+        "review",
+        "--on",
+        "2026-01-10",
+        "--json",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["limits"]["cap_loan"] == "10000.00"
+    assert data["limits"]["pending_increase"]["effective_on"] == "2026-01-17"
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "customer",
+        "temp-limit",
+        "c1",
+        "--amount",
+        "1000",
+        "--expires-on",
+        "2026-01-31",
+        "--reason",
+        "holiday",
+        "--on",
+        "2026-01-10",
+        "--json",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    assert json.loads(out)["limits"]["available_paylater"] == "16000.00"
+
+
+def test_ledger_verify_fails_and_names_a_tampered_entry(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "demo"
+    code, out, err = cli(capsys, monkeypatch, "demo", "--out", str(out_dir))
+    assert code == 0, err
+    db = f"sqlite:///{out_dir / 'book.db'}"
+    code, out, _ = cli(capsys, monkeypatch, "ledger", "verify", "--db", db)
+    assert code == 0
+    assert "The ledger verifies" in out
+    import sqlite3
+
+    with sqlite3.connect(out_dir / "book.db") as connection:
+        connection.execute(
+            "UPDATE journal_lines SET amount_fen = amount_fen + 1 "
+            "WHERE entry_id = 2 AND line_no = 2"
+        )
+    code, out, _ = cli(capsys, monkeypatch, "ledger", "verify", "--db", db)
+    assert code == 1
+    assert "entry 2" in out
+    code, out, _ = cli(capsys, monkeypatch, "ledger", "verify", "--json", "--db", db)
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False
+    assert {"check": "balanced", "subject": "entry 2"} in [
+        {"check": p["check"], "subject": p["subject"]} for p in report["problems"]
+    ]
+
+
+def test_the_demo_shows_the_joint_limit_and_a_verified_ledger(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, out, err = cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "d"))
+    assert code == 0, err
+    assert "LIMIT_EXCEEDED" in out
+    assert "replayed entry 1" in out
+    assert re.search(r"trial balance\s*│\s*0\.00", out)
+    # Run twice: the book is made afresh, so the numbers are the same.
+    code, again, _ = cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "d"))
+    assert code == 0
+    assert again == out
+
+
+def test_parameters_are_shown_changed_and_compared(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "params", "show", "--json", "--db", db)
+    assert json.loads(out)["parameters"]["linkage.freeze_dpd"] == "31"
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "params",
+        "set",
+        "linkage.freeze_dpd",
+        "45",
+        "--reason",
+        "pilot",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    assert "Version 2" in out
+    code, out, _ = cli(capsys, monkeypatch, "params", "diff", "1", "2", "--json", "--db", db)
+    assert json.loads(out) == [{"name": "linkage.freeze_dpd", "before": "31", "after": "45"}]
+    code, out, _ = cli(capsys, monkeypatch, "params", "history", "--json", "--db", db)
+    assert [row["reason"] for row in json.loads(out)] == ["initial defaults", "pilot"]
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "params",
+        "set",
+        "linkage.frozen_dpd",
+        "45",
+        "--reason",
+        "x",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "unknown parameter" in err
+
+
+def test_the_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "creditlink",
+            "customer",
+            "show",
+            "nobody",
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "nobody" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _commands(group: object, prefix: str) -> list[str]:
+    names = []
+    for name, command in getattr(group, "commands", {}).items():
+        if hasattr(command, "commands"):
+            names.extend(_commands(command, f"{prefix} {name}"))
+        else:
+            names.append(f"{prefix} {name}")
+    return names
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = _commands(typer.main.get_group(app), "creditlink")
+    assert len(commands) >= 10
+    missing = [command for command in commands if command not in readme]
+    assert missing == []

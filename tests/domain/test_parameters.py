@@ -1,0 +1,100 @@
+"""Parameters of DOMAIN.md §8: names, defaults, validation, versions."""
+
+from decimal import Decimal
+
+import pytest
+
+from creditlink.domain.errors import InvalidInput
+from creditlink.domain.parameters import DEFAULTS, ParameterSet, UnknownParameter, definitions
+
+# The table of DOMAIN.md §8, copied by hand: the defaults must match it to the letter.
+RULEBOOK_DEFAULTS = {
+    "apr_cap": "0.2400",
+    "limit.increase_delay_days": "7",
+    "paylater.statement_day": "1",
+    "paylater.grace_days": "9",
+    "paylater.min_payment_rate": "0.10",
+    "paylater.revolving_daily_rate": "0.0005",
+    "paylater.installment_fee_rates": "3:0.025,6:0.045,9:0.065,12:0.088",
+    "paylater.blocked_categories": "gambling,securities,cryptocurrency,cash_withdrawal",
+    "loan.min_amount": "500.00",
+    "loan.terms": "3,6,12",
+    "loan.penalty_multiplier": "1.5",
+    "loan.daily_rate_by_grade": "A:0.0002,B:0.0003,C:0.0004,D:0.0005",
+    "write_off_dpd": "180",
+    "linkage.watch_dpd": "1",
+    "linkage.restrict_dpd": "4",
+    "linkage.freeze_dpd": "31",
+    "linkage.watch_utilisation": "0.90",
+    "linkage.recovery_cycles": "2",
+    "linkage.essential_categories": "grocery,utilities,pharmacy,transport",
+    "linkage.borrow_to_repay_days": "2",
+    "linkage.borrow_to_repay_share": "0.5",
+    "linkage.borrow_to_repay_window_days": "90",
+    "linkage.cashout_round_amount": "100.00",
+    "linkage.cashout_round_count": "3",
+    "linkage.cashout_refund_pairs": "2",
+    "linkage.cashout_refund_window_days": "30",
+    "emergency.min_active_accounts": "1000",
+}
+
+
+def test_the_defaults_are_the_rulebook_table() -> None:
+    assert DEFAULTS.version == 1
+    assert DEFAULTS.as_text() == RULEBOOK_DEFAULTS
+
+
+def test_every_parameter_is_documented() -> None:
+    for name, (_, found) in definitions().items():
+        assert found.doc.endswith("."), name
+
+
+def test_a_change_makes_the_next_version_and_leaves_the_old_one_alone() -> None:
+    after = DEFAULTS.changed(
+        {"loan.penalty_multiplier": "2.0", "paylater.installment_fee_rates": {3: "0.02", 6: "0.04"}}
+    )
+    assert after.version == 2
+    assert after.values.loan_penalty_multiplier == Decimal("2.0")
+    assert after.values.paylater_installment_fee_rates == {3: Decimal("0.02"), 6: Decimal("0.04")}
+    assert DEFAULTS.values.loan_penalty_multiplier == Decimal("1.5")
+    assert [change.name for change in DEFAULTS.diff(after)] == [
+        "paylater.installment_fee_rates",
+        "loan.penalty_multiplier",
+    ]
+
+
+def test_stored_text_reads_back_to_the_same_set() -> None:
+    changed = DEFAULTS.changed(
+        {"linkage.essential_categories": ["grocery", "Pharmacy"], "loan.min_amount": "800.00"}
+    )
+    again = ParameterSet.from_text(changed.version, changed.as_text())
+    assert again == changed
+    assert again.values.loan_min_amount == 80_000
+
+
+def test_an_unknown_parameter_is_named() -> None:
+    with pytest.raises(UnknownParameter) as raised:
+        DEFAULTS.changed({"linkage.watch_dpds": "2"})
+    assert "linkage.watch_dpds" in str(raised.value)
+    assert "linkage.watch_dpd" in str(raised.value)  # the suggestion
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("paylater.statement_day", "29", "PARAMETER_RANGE"),
+        ("paylater.statement_day", "x", "PARAMETER_FORMAT"),
+        ("apr_cap", "1.5", "PARAMETER_RANGE"),
+        ("apr_cap", "-0.1", "PARAMETER_FORMAT"),
+        ("loan.min_amount", "0.001", "AMOUNT_SUB_FEN"),
+        ("loan.terms", "3,abc", "PARAMETER_FORMAT"),
+        ("paylater.installment_fee_rates", "3=0.02", "PARAMETER_FORMAT"),
+        ("linkage.restrict_dpd", "40", "LINKAGE_ORDER"),
+        ("write_off_dpd", True, "PARAMETER_FORMAT"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_parameter(name: str, value: object, rule: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        DEFAULTS.changed({name: value})
+    assert raised.value.rule == rule
+    assert raised.value.field.startswith(name.split(".")[0])  # type: ignore[union-attr]
