@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from creditlink.adapters.sql.engine import create_engine, normalise_url
 from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD, current_revision
 from creditlink.adapters.sql.tables import journal_lines, metadata
-from creditlink.application.credit import draw_on_limit
-from creditlink.application.ledger import verify_ledger
+from creditlink.application.credit import draw_on_limit, repay_principal
+from creditlink.application.ledger import post_adjustment, verify_ledger
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.errors import Conflict, InvalidInput
+from creditlink.domain.ledger import Account, AccountCode, credit, debit
 from creditlink.domain.limits import LimitExceeded
 from creditlink.domain.products import Product
 from tests.conftest import CLOCK, DAY, add_customer
@@ -203,3 +208,62 @@ def test_plain_paths_and_postgres_urls_are_understood(tmp_path: object) -> None:
     assert normalise_url("book.db") == "sqlite:///book.db"
     assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert create_engine("sqlite:///:memory:").dialect.name == "sqlite"
+
+
+postings = st.lists(
+    st.tuples(
+        st.sampled_from(["adjust", "paylater", "loan", "repay"]),
+        st.integers(min_value=1, max_value=400_000),
+    ),
+    min_size=1,
+    max_size=15,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(script=postings)
+def test_any_sequence_of_postings_on_sqlite_verifies(
+    tmp_path: Path, script: list[tuple[str, int]]
+) -> None:
+    book = open_book(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.db'}", clock=CLOCK)
+    add_customer(book.store, "c1", joint=1_000_000, cap_paylater=700_000, cap_loan=600_000)
+    for number, (kind, amount) in enumerate(script):
+        key = f"k{number}"
+        try:
+            if kind == "adjust":
+                post_adjustment(
+                    book.store.unit_of_work(),
+                    lines=[
+                        debit(Account(AccountCode.FUNDING_CASH), amount),
+                        credit(Account(AccountCode.FEE_INCOME, Product.LOAN), amount),
+                    ],
+                    on=DAY,
+                    description="fee received",
+                    idempotency_key=key,
+                )
+            elif kind == "repay":
+                repay_principal(
+                    book.store.unit_of_work(),
+                    customer_id="c1",
+                    product=Product.LOAN,
+                    amount_fen=amount,
+                    on=DAY,
+                    idempotency_key=key,
+                )
+            else:
+                draw_on_limit(
+                    book.store.unit_of_work(),
+                    customer_id="c1",
+                    product=Product(kind),
+                    amount_fen=amount,
+                    on=DAY,
+                    idempotency_key=key,
+                )
+        except (LimitExceeded, InvalidInput):
+            pass
+    report = verify_ledger(book.store.reader())
+    book.store.dispose()
+    assert report.ok, report.problems
+    assert report.trial_balance_fen == 0
