@@ -17,10 +17,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from creditlink.adapters.clock import FixedClock
+from creditlink.application.credit import draw_on_limit
 from creditlink.application.customers import onboard_customer
+from creditlink.application.paylater import purchase
 from creditlink.application.ports import Store
 from creditlink.bootstrap import Book, memory_book, open_book
 from creditlink.domain.customer import national_id_check_character
+from creditlink.domain.limits import LimitExceeded
+from creditlink.domain.products import Product
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -127,3 +131,35 @@ def book(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Book]:
 @pytest.fixture
 def mem() -> Book:
     return memory_book(clock=CLOCK)
+
+
+def spend(
+    store: Store, customer_id: str, product: Product, amount: int, key: str, on: date = DAY
+) -> int | None:
+    """A purchase or a loan draw; returns the entry id, or None when declined."""
+    if product is Product.PAYLATER:
+        result = purchase(
+            store.unit_of_work(),
+            customer_id=customer_id,
+            ref=key,
+            amount_fen=amount,
+            merchant="m1",
+            category="retail",
+            on=on,
+            idempotency_key=key,
+        )
+        if not result.approved:
+            if "LIMIT_EXCEEDED" in result.decision.reasons:
+                raise LimitExceeded(product=product, amount_fen=amount, available_fen=-1)
+            return None
+        assert result.entry is not None
+        return result.entry.entry_id
+    posted = draw_on_limit(
+        store.unit_of_work(),
+        customer_id=customer_id,
+        product=product,
+        amount_fen=amount,
+        on=on,
+        idempotency_key=key,
+    )
+    return posted.entry.entry_id

@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 from creditlink.adapters.sql.engine import create_engine, normalise_url
 from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD, current_revision
 from creditlink.adapters.sql.tables import journal_lines, metadata
-from creditlink.application.credit import draw_on_limit, repay_principal
+from creditlink.application.credit import repay_principal
 from creditlink.application.ledger import post_adjustment, verify_ledger
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.errors import Conflict, InvalidInput
 from creditlink.domain.ledger import Account, AccountCode, credit, debit
 from creditlink.domain.limits import LimitExceeded
 from creditlink.domain.products import Product
-from tests.conftest import CLOCK, DAY, add_customer
+from tests.conftest import CLOCK, DAY, add_customer, spend
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -80,14 +80,7 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
 def test_the_database_itself_refuses_a_second_entry_with_one_key(sql_book: Book) -> None:
     add_customer(sql_book.store, "c1")
     draft_key = "same-key"
-    draw_on_limit(
-        sql_book.store.unit_of_work(),
-        customer_id="c1",
-        product=Product.LOAN,
-        amount_fen=50_000,
-        on=DAY,
-        idempotency_key=draft_key,
-    )
+    spend(sql_book.store, "c1", Product.LOAN, 50_000, draft_key, on=DAY)
     with sql_book.store.unit_of_work() as uow:
         first = uow.ledger.find_by_key(draft_key)
         assert first is not None
@@ -107,14 +100,7 @@ def race(
         for attempt in range(attempts):
             product = products[(number + attempt) % len(products)]
             try:
-                draw_on_limit(
-                    book.store.unit_of_work(),
-                    customer_id="c1",
-                    product=product,
-                    amount_fen=amount,
-                    on=DAY,
-                    idempotency_key=f"t{number}-{attempt}",
-                )
+                spend(book.store, "c1", product, amount, f"t{number}-{attempt}", on=DAY)
             except LimitExceeded:
                 pass
             except BaseException as error:
@@ -151,14 +137,7 @@ def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> N
 def test_changing_one_stored_amount_makes_verify_fail_and_name_the_entry(sql_book: Book) -> None:
     add_customer(sql_book.store, "c1")
     for number in range(1, 4):
-        draw_on_limit(
-            sql_book.store.unit_of_work(),
-            customer_id="c1",
-            product=Product.PAYLATER,
-            amount_fen=10_000 * number,
-            on=DAY,
-            idempotency_key=f"p{number}",
-        )
+        spend(sql_book.store, "c1", Product.PAYLATER, 10_000 * number, f"p{number}", on=DAY)
     engine = sql_book.store.engine  # type: ignore[attr-defined]
     with engine.begin() as connection:
         connection.execute(
@@ -180,14 +159,7 @@ def test_changing_one_stored_amount_makes_verify_fail_and_name_the_entry(sql_boo
 def test_a_deleted_entry_breaks_the_chain(sql_book: Book) -> None:
     add_customer(sql_book.store, "c1")
     for number in range(1, 4):
-        draw_on_limit(
-            sql_book.store.unit_of_work(),
-            customer_id="c1",
-            product=Product.LOAN,
-            amount_fen=50_000,
-            on=DAY,
-            idempotency_key=f"d{number}",
-        )
+        spend(sql_book.store, "c1", Product.LOAN, 50_000, f"d{number}", on=DAY)
     engine = sql_book.store.engine  # type: ignore[attr-defined]
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM journal_lines WHERE entry_id = 2"))
@@ -253,14 +225,7 @@ def test_any_sequence_of_postings_on_sqlite_verifies(
                     idempotency_key=key,
                 )
             else:
-                draw_on_limit(
-                    book.store.unit_of_work(),
-                    customer_id="c1",
-                    product=Product(kind),
-                    amount_fen=amount,
-                    on=DAY,
-                    idempotency_key=key,
-                )
+                spend(book.store, "c1", Product(kind), amount, key, on=DAY)
         except (LimitExceeded, InvalidInput):
             pass
     report = verify_ledger(book.store.reader())

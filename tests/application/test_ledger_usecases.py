@@ -4,14 +4,13 @@ from datetime import date
 
 import pytest
 
-from creditlink.application.credit import draw_on_limit
 from creditlink.application.errors import EntryNotFound
 from creditlink.application.ledger import post_adjustment, reverse_entry, verify_ledger
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import Account, AccountCode, credit, debit
 from creditlink.domain.products import Product
-from tests.conftest import DAY, add_customer
+from tests.conftest import DAY, add_customer, spend
 
 CASH = Account(AccountCode.FUNDING_CASH)
 PROVISION = Account(AccountCode.LOSS_PROVISION, Product.LOAN)
@@ -71,18 +70,12 @@ def test_customer_accounts_move_only_through_product_operations(book: Book) -> N
             description="x",
             idempotency_key="a1",
         )
-    posted = draw_on_limit(
-        book.store.unit_of_work(),
-        customer_id="c1",
-        product=Product.LOAN,
-        amount_fen=50_000,
-        on=DAY,
-        idempotency_key="d1",
-    )
+    posted = spend(book.store, "c1", Product.LOAN, 50_000, "d1", on=DAY)
+    assert posted is not None
     with pytest.raises(Conflict) as raised:
         reverse_entry(
             book.store.unit_of_work(),
-            entry_id=posted.entry.entry_id,
+            entry_id=posted,
             on=DAY,
             reason="x",
             idempotency_key="r1",

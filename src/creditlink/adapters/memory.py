@@ -7,21 +7,24 @@ leaving a unit of work without `commit()` undoes them, newest first.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from creditlink.adapters.codecs import paylater_from_dict, paylater_to_dict
 from creditlink.application.errors import CustomerNotFound
-from creditlink.application.ports import AuditRecord, ParameterVersion
+from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
-from creditlink.domain.limits import JointLimit
+from creditlink.domain.limits import JointLimit, limit_wake_on
 from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.paylater.account import PayLaterAccount
 
 Undo = Callable[[], object]  # a step that puts the state back; its value is ignored
 
@@ -37,6 +40,13 @@ class MemoryState:
     balances: dict[str, int] = field(default_factory=dict)
     parameters: list[tuple[ParameterSet, ParameterVersion]] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
+    # customer_id -> (account document, next wake date, closed through)
+    paylater: dict[str, tuple[dict[str, Any], date | None, date | None]] = field(
+        default_factory=dict
+    )
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    decisions_by_key: dict[str, DecisionRecord] = field(default_factory=dict)
+    closed_days: dict[date, Mapping[str, int]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -101,6 +111,14 @@ class _Limits:
         for customer_id, limit in sorted(self._state.limits.items()):
             yield customer_id, limit.used_paylater_fen, limit.used_loan_fen
 
+    def due(self, on: date, *, limit: int) -> list[str]:
+        due = [
+            customer_id
+            for customer_id, state in sorted(self._state.limits.items())
+            if (wake := limit_wake_on(state)) is not None and wake <= on
+        ]
+        return due[:limit]
+
 
 class _Ledger:
     def __init__(self, state: MemoryState, undo: list[Undo]):
@@ -163,6 +181,94 @@ class _Ledger:
         return len(self._state.entries)
 
 
+class _PayLater:
+    """Accounts are kept as their JSON documents, so these tests exercise the codec too."""
+
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def _put(
+        self, customer_id: str, value: tuple[dict[str, Any], date | None, date | None]
+    ) -> None:
+        before = self._state.paylater.get(customer_id)
+        self._state.paylater[customer_id] = value
+        if before is None:
+            self._undo.append(lambda: self._state.paylater.pop(customer_id))
+        else:
+            self._undo.append(lambda: self._state.paylater.__setitem__(customer_id, before))
+
+    def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
+        assert account.customer_id not in self._state.paylater
+        self._put(account.customer_id, (paylater_to_dict(account), next_wake_on, None))
+
+    def get(self, customer_id: str) -> PayLaterAccount:
+        try:
+            document = self._state.paylater[customer_id][0]
+        except KeyError:
+            raise CustomerNotFound(customer_id) from None
+        return paylater_from_dict(copy.deepcopy(document))
+
+    def save(
+        self,
+        account: PayLaterAccount,
+        *,
+        next_wake_on: date | None,
+        closed_through: date | None = None,
+    ) -> None:
+        _, _, closed = self._state.paylater[account.customer_id]
+        self._put(
+            account.customer_id, (paylater_to_dict(account), next_wake_on, closed_through or closed)
+        )
+
+    def due(self, on: date, *, limit: int) -> list[str]:
+        due = [
+            customer_id
+            for customer_id, (_, wake, closed) in sorted(self._state.paylater.items())
+            if wake is not None and wake <= on and (closed is None or closed < on)
+        ]
+        return due[:limit]
+
+    def all(self) -> Iterator[PayLaterAccount]:
+        for customer_id in sorted(self._state.paylater):
+            yield self.get(customer_id)
+
+
+class _Decisions:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add(self, decision: DecisionRecord) -> None:
+        assert decision.idempotency_key not in self._state.decisions_by_key
+        self._state.decisions.append(decision)
+        self._state.decisions_by_key[decision.idempotency_key] = decision
+        self._undo.append(lambda: self._state.decisions.pop())
+        self._undo.append(lambda: self._state.decisions_by_key.pop(decision.idempotency_key))
+
+    def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
+        return self._state.decisions_by_key.get(idempotency_key)
+
+    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
+        return [
+            d for d in self._state.decisions if customer_id is None or d.customer_id == customer_id
+        ]
+
+
+class _CloseOfDay:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def last_closed(self) -> date | None:
+        return max(self._state.closed_days, default=None)
+
+    def is_closed(self, on: date) -> bool:
+        return on in self._state.closed_days
+
+    def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
+        assert on not in self._state.closed_days
+        self._state.closed_days[on] = dict(summary)
+        self._undo.append(lambda: self._state.closed_days.pop(on))
+
+
 class _Parameters:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
@@ -215,6 +321,9 @@ class MemoryUnitOfWork:
         self.ledger = _Ledger(state, self._undo)
         self.parameters = _Parameters(state, self._undo)
         self.audit = _Audit(state, self._undo)
+        self.paylater = _PayLater(state, self._undo)
+        self.decisions = _Decisions(state, self._undo)
+        self.eod = _CloseOfDay(state, self._undo)
 
     def __enter__(self) -> Self:
         self._state.lock.acquire()

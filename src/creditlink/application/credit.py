@@ -50,24 +50,21 @@ def draw_on_limit(
 ) -> Posted:
     """Consume `amount_fen` of `product`'s availability and post the principal.
 
-    PayLater: Dr principal receivable / Cr merchant payable. Loan: Dr principal receivable /
-    Cr funding cash. Raises `LimitExceeded` or `ProductStopped` and writes nothing when the
-    joint limit, the cap or the alert level says no.
+    Loan: Dr principal receivable / Cr funding cash. Raises `LimitExceeded` or
+    `ProductStopped` and writes nothing when the joint limit, the cap or the alert level says
+    no. PayLater credit is drawn only by a purchase (`application.paylater.purchase`), which
+    keeps the account's records in step.
     """
-    counter = (
-        Account(AccountCode.MERCHANT_PAYABLE, product)
-        if product is Product.PAYLATER
-        else _FUNDING_CASH
-    )
+    _loan_only(product)
     draft = EntryDraft(
         idempotency_key=idempotency_key,
         business_date=on,
-        kind=EntryKind.PURCHASE if product is Product.PAYLATER else EntryKind.LOAN_DRAW,
+        kind=EntryKind.LOAN_DRAW,
         customer_id=customer_id,
         description=description,
         lines=(
             debit(Account(AccountCode.PRINCIPAL_RECEIVABLE, product), amount_fen, customer_id),
-            credit(counter, amount_fen),
+            credit(_FUNDING_CASH, amount_fen),
         ),
     )
     with uow:
@@ -96,6 +93,7 @@ def repay_principal(
     More than the principal owed is refused: until a product records a credit balance,
     there is nowhere honest to put the excess.
     """
+    _loan_only(product)
     draft = EntryDraft(
         idempotency_key=idempotency_key,
         business_date=on,
@@ -124,3 +122,13 @@ def repay_principal(
         uow.limits.save(customer_id, limit)
         uow.commit()
     return Posted(entry=entry, replayed=False, available_fen=limit.available(product, on))
+
+
+def _loan_only(product: Product) -> None:
+    if product is not Product.LOAN:
+        raise InvalidInput(
+            "PayLater principal moves only through purchases, refunds and "
+            "repayments of the PayLater account",
+            field="product",
+            rule="PAYLATER_THROUGH_ITS_ACCOUNT",
+        )

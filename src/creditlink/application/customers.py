@@ -15,8 +15,10 @@ from creditlink.domain.customer import (
     parse_mobile,
     parse_name,
 )
+from creditlink.domain.errors import InvalidInput
 from creditlink.domain.limits import JointLimit, LimitChange
 from creditlink.domain.money import format_fen
+from creditlink.domain.paylater.account import PayLaterAccount
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +49,7 @@ def onboard_customer(
     on: date,
     actor: str,
     clock: Clock,
+    statement_day: int | None = None,
 ) -> CustomerView:
     """Validate every field first, then record the customer and the limit together."""
     customer = Customer(
@@ -76,6 +79,17 @@ def onboard_customer(
             )
         uow.customers.add(customer, national_id=identity)
         uow.limits.add(customer.customer_id, limit)
+        day = statement_day or current_parameters(uow).values.paylater_statement_day
+        if not 1 <= day <= 28:
+            raise InvalidInput(
+                f"must be from 1 to 28, got {day}",
+                field="statement_day",
+                rule="STATEMENT_DAY_RANGE",
+            )
+        uow.paylater.add(
+            PayLaterAccount(customer_id=customer.customer_id, statement_day=day, opened_on=on),
+            next_wake_on=None,
+        )
         uow.audit.record(
             AuditRecord(
                 at=clock.now(),

@@ -9,11 +9,11 @@ from datetime import date
 
 from creditlink.application.errors import EntryNotFound
 from creditlink.application.idempotency import first_result
+from creditlink.application.paylater import expected_balances
 from creditlink.application.ports import UnitOfWork
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import (
     GENESIS_HASH,
-    PRINCIPAL_RECEIVABLES,
     Account,
     AccountCode,
     EntryDraft,
@@ -210,39 +210,35 @@ def _check_stored_balances(
 def _check_receivables(
     report: LedgerReport, by_customer: dict[tuple[str, str], int], uow: UnitOfWork
 ) -> None:
-    """Principal receivable per customer and product must equal the usage the limit
-    records; every other customer account must be zero until a product records it."""
-    principal_names = {
-        Account(code, product).name: product
-        for code in PRINCIPAL_RECEIVABLES
-        for product in Product
-    }
-    ledger_principal: dict[tuple[str, Product], int] = {}
-    for (customer_id, account), balance in by_customer.items():
-        product = principal_names.get(account)
-        if product is not None:
-            key = (customer_id, product)
-            ledger_principal[key] = ledger_principal.get(key, 0) + balance
-        elif balance != 0:
+    """Every customer account in the ledger must hold what the product records say: the
+    PayLater account's principal, interest, fees and credit balance, and the loan principal
+    the limit records. The limit's usage must equal the products' unpaid principal too."""
+    expected: dict[tuple[str, str], int] = {}
+    paylater_principal: dict[str, int] = {}
+    for account in uow.paylater.all():
+        for name, value in expected_balances(account).items():
+            expected[(account.customer_id, name)] = value
+        paylater_principal[account.customer_id] = account.principal_outstanding_fen()
+    loan_principal = Account(AccountCode.PRINCIPAL_RECEIVABLE, Product.LOAN).name
+    for customer_id, used_paylater, used_loan in uow.limits.all_usage():
+        expected[(customer_id, loan_principal)] = used_loan
+        recorded = paylater_principal.get(customer_id, 0)
+        if used_paylater != recorded:
             report.receivables_ok = False
             report.add(
                 "receivables",
                 f"customer {customer_id}",
-                f"{account} is {format_fen(balance)} but no product records it",
+                f"the limit counts {format_fen(used_paylater)} of PayLater usage but "
+                f"the account owes {format_fen(recorded)} of principal",
             )
-    recorded: dict[tuple[str, Product], int] = {}
-    for customer_id, used_paylater, used_loan in uow.limits.all_usage():
-        recorded[(customer_id, Product.PAYLATER)] = used_paylater
-        recorded[(customer_id, Product.LOAN)] = used_loan
-    for key in sorted(set(recorded) | set(ledger_principal)):
-        customer_id, product = key
-        in_ledger, in_records = ledger_principal.get(key, 0), recorded.get(key, 0)
+    for key in sorted(set(expected) | set(by_customer)):
+        customer_id, account_name = key
+        in_ledger, in_records = by_customer.get(key, 0), expected.get(key, 0)
         if in_ledger != in_records:
             report.receivables_ok = False
-            account = Account(AccountCode.PRINCIPAL_RECEIVABLE, product).name
             report.add(
                 "receivables",
                 f"customer {customer_id}",
-                f"{account} is {format_fen(in_ledger)} in the ledger but the "
-                f"{product.value} records say {format_fen(in_records)} is owed",
+                f"{account_name} is {format_fen(in_ledger)} in the ledger but the "
+                f"product records say {format_fen(in_records)}",
             )

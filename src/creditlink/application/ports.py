@@ -12,6 +12,7 @@ from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.ledger import EntryDraft, JournalEntry, StoredEntry
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.paylater.account import PayLaterAccount
 
 
 class CustomerRepository(Protocol):
@@ -46,6 +47,10 @@ class LimitRepository(Protocol):
         """(customer_id, used_paylater_fen, used_loan_fen) for every customer."""
         ...
 
+    def due(self, on: date, *, limit: int) -> list[str]:
+        """Customers whose limit wakes on or before `on` (a lapse or a delayed increase)."""
+        ...
+
 
 class LedgerRepository(Protocol):
     def append(self, draft: EntryDraft) -> JournalEntry:
@@ -73,6 +78,60 @@ class LedgerRepository(Protocol):
         ...
 
     def count(self) -> int: ...
+
+
+class PayLaterRepository(Protocol):
+    def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None: ...
+
+    def get(self, customer_id: str) -> PayLaterAccount:
+        """The account, or `CustomerNotFound`. Lock the customer's limit first to change it."""
+        ...
+
+    def save(
+        self,
+        account: PayLaterAccount,
+        *,
+        next_wake_on: date | None,
+        closed_through: date | None = None,
+    ) -> None: ...
+
+    def due(self, on: date, *, limit: int) -> list[str]:
+        """Customers whose account wakes on or before `on` and is not yet closed for `on`."""
+        ...
+
+    def all(self) -> Iterator[PayLaterAccount]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionRecord:
+    """A decision as stored: what was asked, the outcome, every failed rule, and the
+    versions of the parameters and model that decided."""
+
+    on: date
+    customer_id: str
+    op: str
+    ref: str
+    outcome: str
+    reasons: tuple[str, ...]
+    parameter_version: int
+    model_version: str | None
+    idempotency_key: str
+
+
+class DecisionRepository(Protocol):
+    def add(self, decision: DecisionRecord) -> None: ...
+
+    def find_by_key(self, idempotency_key: str) -> DecisionRecord | None: ...
+
+    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]: ...
+
+
+class CloseOfDayLog(Protocol):
+    def last_closed(self) -> date | None: ...
+
+    def is_closed(self, on: date) -> bool: ...
+
+    def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +185,15 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def paylater(self) -> PayLaterRepository: ...
+
+    @property
+    def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def eod(self) -> CloseOfDayLog: ...
 
     def __enter__(self) -> Self: ...
 

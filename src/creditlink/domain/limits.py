@@ -225,14 +225,16 @@ class JointLimit:
         available = self.within_limits(product, on)
         if amount_fen > available:
             raise LimitExceeded(product=product, amount_fen=amount_fen, available_fen=available)
-        return self._with_usage(product, self.used(product) + amount_fen)
+        return self.with_usage(product, self.used(product) + amount_fen)
 
     def restore(self, product: Product, amount_fen: int) -> JointLimit:
         """Principal repaid or refunded gives its limit back."""
         assert 0 < amount_fen <= self.used(product), (product, amount_fen, self)
-        return self._with_usage(product, self.used(product) - amount_fen)
+        return self.with_usage(product, self.used(product) - amount_fen)
 
-    def _with_usage(self, product: Product, used_fen: int) -> JointLimit:
+    def with_usage(self, product: Product, used_fen: int) -> JointLimit:
+        """The product's records say what is unpaid; this keeps the limit's usage equal."""
+        assert used_fen >= 0, used_fen
         if product is Product.PAYLATER:
             return replace(self, used_paylater_fen=used_fen)
         return replace(self, used_loan_fen=used_fen)
@@ -395,3 +397,17 @@ def _check_amounts(*, joint_limit_fen: int, cap_paylater_fen: int, cap_loan_fen:
                 field=field,
                 rule="CAP_ABOVE_JOINT_LIMIT",
             )
+
+
+def limit_wake_on(limit: JointLimit) -> date | None:
+    """The next date the close of day must look at this limit: a temporary limit's expiry
+    (it lapses in that day's close) or a pending increase's effective date."""
+    dates = [
+        day
+        for day in (
+            limit.temporary.expires_on if limit.temporary else None,
+            limit.pending.effective_on if limit.pending else None,
+        )
+        if day
+    ]
+    return min(dates) if dates else None

@@ -14,19 +14,23 @@ from typing import Any, Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from creditlink.adapters.codecs import paylater_from_dict, paylater_to_dict
 from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
     audit_log,
+    closed_days,
     customer_limits,
     customers,
+    decisions,
     journal_entries,
     journal_lines,
     ledger_balances,
     parameter_versions,
+    paylater_accounts,
 )
 from creditlink.application.errors import CustomerNotFound
-from creditlink.application.ports import AuditRecord, ParameterVersion
+from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import (
@@ -41,8 +45,15 @@ from creditlink.domain.ledger import (
     StoredLine,
     chain,
 )
-from creditlink.domain.limits import AlertLevel, JointLimit, PendingIncrease, TemporaryLimit
+from creditlink.domain.limits import (
+    AlertLevel,
+    JointLimit,
+    PendingIncrease,
+    TemporaryLimit,
+    limit_wake_on,
+)
 from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.paylater.account import PayLaterAccount
 
 # Every posting takes this transaction-scoped lock on PostgreSQL just before it reads the
 # chain head, so entries are numbered without gaps in commit order. SQLite's write lock
@@ -138,6 +149,15 @@ class _Limits:
         )
         assert result.rowcount == 1, customer_id
 
+    def due(self, on: date, *, limit: int) -> list[str]:
+        rows = self._c.execute(
+            sa.select(customer_limits.c.customer_id)
+            .where(customer_limits.c.next_wake_on <= on)
+            .order_by(customer_limits.c.customer_id)
+            .limit(limit)
+        )
+        return [row.customer_id for row in rows]
+
     def all_usage(self) -> Iterator[tuple[str, int, int]]:
         rows = self._c.execute(
             sa.select(
@@ -152,14 +172,6 @@ class _Limits:
 
 def _limit_row(limit: JointLimit) -> dict[str, Any]:
     temporary, pending = limit.temporary, limit.pending
-    wake_dates = [
-        day
-        for day in (
-            temporary.expires_on if temporary else None,
-            pending.effective_on if pending else None,
-        )
-        if day
-    ]
     return {
         "joint_limit_fen": limit.joint_limit_fen,
         "cap_paylater_fen": limit.cap_paylater_fen,
@@ -175,7 +187,7 @@ def _limit_row(limit: JointLimit) -> dict[str, Any]:
         "pending_cap_paylater_fen": pending.cap_paylater_fen if pending else None,
         "pending_cap_loan_fen": pending.cap_loan_fen if pending else None,
         "alert_level": limit.level.value,
-        "next_wake_on": min(wake_dates) if wake_dates else None,
+        "next_wake_on": limit_wake_on(limit),
     }
 
 
@@ -402,6 +414,145 @@ def _iso(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
+class _PayLater:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def _row(self, account: PayLaterAccount, next_wake_on: date | None) -> dict[str, Any]:
+        return {
+            "statement_day": account.statement_day,
+            "status": account.status.value,
+            "principal_fen": account.principal_outstanding_fen(),
+            "next_wake_on": next_wake_on,
+            "document": json.dumps(paylater_to_dict(account), separators=(",", ":")),
+        }
+
+    def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
+        self._c.execute(
+            paylater_accounts.insert().values(
+                customer_id=account.customer_id, **self._row(account, next_wake_on)
+            )
+        )
+
+    def get(self, customer_id: str) -> PayLaterAccount:
+        document = self._c.execute(
+            sa.select(paylater_accounts.c.document).where(
+                paylater_accounts.c.customer_id == customer_id
+            )
+        ).scalar()
+        if document is None:
+            raise CustomerNotFound(customer_id)
+        return paylater_from_dict(json.loads(document))
+
+    def save(
+        self,
+        account: PayLaterAccount,
+        *,
+        next_wake_on: date | None,
+        closed_through: date | None = None,
+    ) -> None:
+        values = self._row(account, next_wake_on)
+        if closed_through is not None:
+            values["closed_through"] = closed_through
+        result = self._c.execute(
+            paylater_accounts.update()
+            .where(paylater_accounts.c.customer_id == account.customer_id)
+            .values(**values)
+        )
+        assert result.rowcount == 1, account.customer_id
+
+    def due(self, on: date, *, limit: int) -> list[str]:
+        table = paylater_accounts
+        rows = self._c.execute(
+            sa.select(table.c.customer_id)
+            .where(
+                table.c.next_wake_on <= on,
+                sa.or_(table.c.closed_through.is_(None), table.c.closed_through < on),
+            )
+            .order_by(table.c.customer_id)
+            .limit(limit)
+        )
+        return [row.customer_id for row in rows]
+
+    def all(self) -> Iterator[PayLaterAccount]:
+        rows = self._c.execute(
+            sa.select(paylater_accounts.c.document).order_by(paylater_accounts.c.customer_id)
+        )
+        for row in rows:
+            yield paylater_from_dict(json.loads(row.document))
+
+
+class _Decisions:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def add(self, decision: DecisionRecord) -> None:
+        self._c.execute(
+            decisions.insert().values(
+                business_date=decision.on,
+                customer_id=decision.customer_id,
+                op=decision.op,
+                ref=decision.ref,
+                outcome=decision.outcome,
+                reasons=",".join(decision.reasons),
+                parameter_version=decision.parameter_version,
+                model_version=decision.model_version,
+                idempotency_key=decision.idempotency_key,
+            )
+        )
+
+    def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
+        row = self._c.execute(
+            sa.select(decisions).where(decisions.c.idempotency_key == idempotency_key)
+        ).first()
+        return _decision(row) if row is not None else None
+
+    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
+        query = sa.select(decisions).order_by(decisions.c.decision_id)
+        if customer_id is not None:
+            query = query.where(decisions.c.customer_id == customer_id)
+        return [_decision(row) for row in self._c.execute(query)]
+
+
+def _decision(row: sa.Row[Any]) -> DecisionRecord:
+    return DecisionRecord(
+        on=row.business_date,
+        customer_id=row.customer_id,
+        op=row.op,
+        ref=row.ref,
+        outcome=row.outcome,
+        reasons=tuple(r for r in row.reasons.split(",") if r),
+        parameter_version=row.parameter_version,
+        model_version=row.model_version,
+        idempotency_key=row.idempotency_key,
+    )
+
+
+class _CloseOfDay:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def last_closed(self) -> date | None:
+        return self._c.execute(sa.select(sa.func.max(closed_days.c.business_date))).scalar()
+
+    def is_closed(self, on: date) -> bool:
+        return (
+            self._c.execute(
+                sa.select(closed_days.c.business_date).where(closed_days.c.business_date == on)
+            ).first()
+            is not None
+        )
+
+    def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
+        self._c.execute(
+            closed_days.insert().values(
+                business_date=on,
+                closed_at=at,
+                summary_json=json.dumps(dict(summary), sort_keys=True),
+            )
+        )
+
+
 class _Parameters:
     def __init__(self, connection: sa.Connection):
         self._c = connection
@@ -497,6 +648,9 @@ class SqlUnitOfWork:
     ledger: _Ledger
     parameters: _Parameters
     audit: _Audit
+    paylater: _PayLater
+    decisions: _Decisions
+    eod: _CloseOfDay
 
     def __init__(self, store: SqlStore, *, readonly: bool):
         self._store, self._readonly = store, readonly
@@ -519,6 +673,9 @@ class SqlUnitOfWork:
         self.ledger = _Ledger(connection)
         self.parameters = _Parameters(connection)
         self.audit = _Audit(connection)
+        self.paylater = _PayLater(connection)
+        self.decisions = _Decisions(connection)
+        self.eod = _CloseOfDay(connection)
         return self
 
     def __exit__(

@@ -132,3 +132,40 @@ audit_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("details_json", sa.Text, nullable=False),
 )
+
+paylater_accounts = sa.Table(
+    "paylater_accounts",
+    metadata,
+    sa.Column(
+        "customer_id", sa.String(64), sa.ForeignKey("customers.customer_id"), primary_key=True
+    ),
+    sa.Column("statement_day", sa.SmallInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("principal_fen", Money, nullable=False),
+    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.Column("closed_through", sa.Date),
+    sa.Column("document", sa.Text, nullable=False),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("customer_id", sa.String(64), nullable=False, index=True),
+    sa.Column("op", sa.String(32), nullable=False),
+    sa.Column("ref", sa.String(128), nullable=False),
+    sa.Column("outcome", sa.String(8), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("parameter_version", sa.Integer, nullable=False),
+    sa.Column("model_version", sa.String(64)),
+    sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
+)
+
+closed_days = sa.Table(
+    "closed_days",
+    metadata,
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from creditlink.domain.products import Product
 from creditlink.interfaces.cli.output import console, table
+
+if TYPE_CHECKING:
+    from creditlink.bootstrap import Book
 
 DEMO_PEOPLE = (
     # (id, name, birth date, joint limit, PayLater cap, loan cap)
@@ -36,13 +40,11 @@ def demo(
     ] = Path("creditlink-demo"),
 ) -> None:
     """Show what creditlink does, on a fresh SQLite book."""
-    from creditlink.application.credit import draw_on_limit, repay_principal
+    from creditlink.application.credit import repay_principal
     from creditlink.application.customers import change_limits, onboard_customer, show_customer
     from creditlink.application.ledger import verify_ledger
     from creditlink.bootstrap import open_book
-    from creditlink.domain.errors import CreditlinkError
     from creditlink.domain.money import format_fen
-    from creditlink.domain.products import Product
     from creditlink.interfaces.cli.views import report_data
 
     out.mkdir(parents=True, exist_ok=True)
@@ -91,50 +93,30 @@ def demo(
     )
 
     operations = [
-        ("c1", Product.PAYLATER, 350_000, "electronics purchase"),
+        ("c1", Product.PAYLATER, 350_000, "electronics"),
         ("c1", Product.LOAN, 1_200_000, "cash loan draw"),
-        ("c1", Product.PAYLATER, 600_000, "purchase; 4500.00 left"),
+        ("c1", Product.PAYLATER, 600_000, "travel; 4500.00 left"),
+        ("c1", Product.PAYLATER, 20_000, "gambling"),
         ("c2", Product.LOAN, 500_000, "draw to the loan cap"),
         ("c2", Product.LOAN, 10_000, "draw past the loan cap"),
-        ("c2", Product.PAYLATER, 300_000, "purchase"),
-        ("c3", Product.PAYLATER, 1_000_000, "purchase to the cap"),
+        ("c2", Product.PAYLATER, 300_000, "grocery"),
+        ("c3", Product.PAYLATER, 1_000_000, "retail, to the cap"),
     ]
     rows = []
     for number, (customer_id, product, amount, what) in enumerate(operations, start=1):
         key = f"demo-{number}"
-        try:
-            posted = draw_on_limit(
-                book.store.unit_of_work(),
-                customer_id=customer_id,
-                product=product,
-                amount_fen=amount,
-                on=start,
-                description=what,
-                idempotency_key=key,
-            )
-            outcome = f"entry {posted.entry.entry_id}"
-            left = format_fen(posted.available_fen)
-        except CreditlinkError as refused:
-            outcome, left = refused.rule, "-"
-        rows.append([customer_id, product.value, format_fen(amount), what, outcome, left])
-    retry = draw_on_limit(
-        book.store.unit_of_work(),
-        customer_id="c1",
-        product=Product.PAYLATER,
-        amount_fen=350_000,
-        on=start,
-        idempotency_key="demo-1",
-        description="electronics purchase",
-    )
+        rows.append(
+            [
+                customer_id,
+                product.value,
+                format_fen(amount),
+                what,
+                *_spend(book, customer_id, product, amount, what, key, start),
+            ]
+        )
+    retried = _spend(book, "c1", Product.PAYLATER, 350_000, "electronics", "demo-1", start)
     rows.append(
-        [
-            "c1",
-            "paylater",
-            "3500.00",
-            "purchase 1 retried",
-            f"replayed entry {retry.entry.entry_id}",
-            format_fen(retry.available_fen),
-        ]
+        ["c1", "paylater", "3500.00", "purchase 1 retried", f"replayed {retried[0]}", retried[1]]
     )
     screen.print(
         table(
@@ -212,3 +194,45 @@ def demo(
     )
     if not report["ok"]:
         raise typer.Exit(1)
+
+
+def _spend(
+    book: Book, customer_id: str, product: Product, amount: int, what: str, key: str, on: date
+) -> tuple[str, str]:
+    """A purchase (category = the first word of `what`) or a loan draw: (outcome, left)."""
+    from creditlink.application.credit import draw_on_limit
+    from creditlink.application.customers import show_customer
+    from creditlink.application.paylater import purchase
+    from creditlink.domain.errors import CreditlinkError
+    from creditlink.domain.money import format_fen
+
+    if product is Product.PAYLATER:
+        category = what.split()[0].rstrip(";,")
+        result = purchase(
+            book.store.unit_of_work(),
+            customer_id=customer_id,
+            ref=key,
+            amount_fen=amount,
+            merchant=f"merchant-{category}",
+            category=category,
+            on=on,
+            idempotency_key=key,
+        )
+        view = show_customer(book.store.reader(), customer_id=customer_id, on=on)
+        if not result.approved:
+            return ", ".join(result.decision.reasons), "-"
+        assert result.entry is not None
+        return f"entry {result.entry.entry_id}", format_fen(view.available_paylater_fen)
+    try:
+        posted = draw_on_limit(
+            book.store.unit_of_work(),
+            customer_id=customer_id,
+            product=product,
+            amount_fen=amount,
+            on=on,
+            idempotency_key=key,
+            description=what,
+        )
+    except CreditlinkError as refused:
+        return refused.rule, "-"
+    return f"entry {posted.entry.entry_id}", format_fen(posted.available_fen)

@@ -1,0 +1,601 @@
+"""PayLater use cases: purchase, refund, repay, convert to installments, settle early.
+
+Each is one unit of work: lock the customer (its limit row), replay a known idempotency key,
+decide, change the account, post one balanced entry, keep the limit's usage equal to the
+account's unpaid principal, and commit. The close of day uses `close_paylater_day`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from creditlink.application.errors import IdempotencyKeyReused
+from creditlink.application.parameters import current_parameters
+from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.domain.errors import CreditlinkError, InvalidInput
+from creditlink.domain.ledger import (
+    Account,
+    AccountCode,
+    EntryDraft,
+    EntryKind,
+    JournalEntry,
+    Line,
+    credit,
+    debit,
+)
+from creditlink.domain.limits import JointLimit
+from creditlink.domain.money import format_fen
+from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.paylater.account import PayLaterAccount, Terms
+from creditlink.domain.paylater.records import Allocation, Billing, Plan, WriteOff
+from creditlink.domain.products import Product
+from creditlink.risk.decisions import Verdict, decide_conversion, decide_purchase
+
+P = Product.PAYLATER
+CASH = Account(AccountCode.FUNDING_CASH)
+
+
+def _account(code: AccountCode) -> Account:
+    return Account(code, P)
+
+
+def terms_of(parameters: ParameterSet) -> Terms:
+    values = parameters.values
+    return Terms(
+        revolving_daily_rate=values.paylater_revolving_daily_rate,
+        min_payment_rate=values.paylater_min_payment_rate,
+        grace_days=values.paylater_grace_days,
+        installment_fee_rates=dict(values.paylater_installment_fee_rates),
+        apr_cap=values.apr_cap,
+        write_off_dpd=values.write_off_dpd,
+    )
+
+
+def next_wake_on(
+    account: PayLaterAccount, *, closed_through: date, parameters: ParameterSet
+) -> date | None:
+    """The next date the close of day must look at this account: the eve of its next
+    statement while it has anything to bill, and the days its delinquency crosses a
+    threshold (the linkage levels and write-off)."""
+    if account.written_off:
+        return None
+    candidates: list[date] = []
+    busy = (
+        account.cycle.activity
+        or account.principal_outstanding_fen() > 0
+        or account.billed_due_fen() > 0
+        or account.credit_balance_fen > 0
+        or (account.statements and account.statements[-1].new_balance_fen != 0)
+    )
+    if busy:
+        candidates.append(
+            account.next_statement_date(closed_through + timedelta(days=1)) - timedelta(days=1)
+        )
+    values = parameters.values
+    thresholds = (
+        values.linkage_watch_dpd,
+        values.linkage_restrict_dpd,
+        values.linkage_freeze_dpd,
+        values.write_off_dpd,
+    )
+    for statement in account.statements:
+        if statement.minimum_unmet_fen <= 0:
+            continue
+        for days in thresholds:
+            day = statement.due_date + timedelta(days=days)
+            if day > closed_through:
+                candidates.append(day)
+                break
+    return min(candidates) if candidates else None
+
+
+def _save(
+    uow: UnitOfWork, account: PayLaterAccount, limit: JointLimit, parameters: ParameterSet, on: date
+) -> JointLimit:
+    """Keep the limit's PayLater usage equal to the account's unpaid principal."""
+    limit = limit.with_usage(P, account.principal_outstanding_fen())
+    uow.limits.save(account.customer_id, limit)
+    uow.paylater.save(
+        account,
+        next_wake_on=next_wake_on(
+            account, closed_through=on - timedelta(days=1), parameters=parameters
+        ),
+    )
+    return limit
+
+
+def _paid_lines(customer_id: str, allocation: Allocation) -> list[Line]:
+    """The credit side of money coming in, in allocation order."""
+    lines = []
+    for code, amount in (
+        (AccountCode.FEE_RECEIVABLE, allocation.fee_fen),
+        (AccountCode.INTEREST_RECEIVABLE, allocation.interest_fen),
+        (AccountCode.PRINCIPAL_RECEIVABLE, allocation.principal_fen),
+        (AccountCode.CUSTOMER_CREDIT_BALANCE, allocation.credit_balance_fen),
+    ):
+        if amount:
+            lines.append(credit(_account(code), amount, customer_id))
+    if allocation.recovery_fen:
+        lines.append(credit(_account(AccountCode.RECOVERY_INCOME), allocation.recovery_fen))
+    return lines
+
+
+def _post(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    on: date,
+    kind: EntryKind,
+    customer_id: str,
+    lines: list[Line],
+    description: str = "",
+) -> JournalEntry | None:
+    if not lines:
+        return None
+    return uow.ledger.append(
+        EntryDraft(
+            idempotency_key=key,
+            business_date=on,
+            kind=kind,
+            customer_id=customer_id,
+            lines=tuple(lines),
+            description=description,
+        )
+    )
+
+
+# -- purchases ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionResult:
+    decision: DecisionRecord
+    entry: JournalEntry | None
+    replayed: bool
+
+    @property
+    def approved(self) -> bool:
+        return self.decision.outcome == "APPROVE"
+
+
+def _replayed_entry(
+    uow: UnitOfWork, key: str, customer_id: str, request: str
+) -> JournalEntry | None:
+    """The first result for a key already used by this very request (same customer, same
+    request text); any other use of the key is refused."""
+    existing = uow.ledger.find_by_key(key)
+    if existing is None:
+        if uow.decisions.find_by_key(key) is not None:
+            raise IdempotencyKeyReused(key)
+        return None
+    if (existing.draft.customer_id, existing.draft.description) != (customer_id, request):
+        raise IdempotencyKeyReused(key)
+    return existing
+
+
+def _replayed_decision(
+    uow: UnitOfWork, key: str, op: str, ref: str, customer_id: str
+) -> DecisionResult | None:
+    existing = uow.decisions.find_by_key(key)
+    if existing is None:
+        if uow.ledger.find_by_key(key) is not None:
+            raise IdempotencyKeyReused(key)
+        return None
+    if (existing.op, existing.ref, existing.customer_id) != (op, ref, customer_id):
+        raise IdempotencyKeyReused(key)
+    return DecisionResult(decision=existing, entry=uow.ledger.find_by_key(key), replayed=True)
+
+
+def _record(
+    uow: UnitOfWork,
+    *,
+    on: date,
+    customer_id: str,
+    op: str,
+    ref: str,
+    verdict: Verdict,
+    parameters: ParameterSet,
+    key: str,
+) -> DecisionRecord:
+    record = DecisionRecord(
+        on=on,
+        customer_id=customer_id,
+        op=op,
+        ref=ref,
+        outcome=verdict.outcome.value,
+        reasons=verdict.reasons,
+        parameter_version=parameters.version,
+        model_version=None,
+        idempotency_key=key,
+    )
+    uow.decisions.add(record)
+    return record
+
+
+def purchase(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    ref: str,
+    amount_fen: int,
+    merchant: str,
+    category: str,
+    on: date,
+    idempotency_key: str,
+) -> DecisionResult:
+    """Decide a purchase and, when approved, post it at once."""
+    if amount_fen <= 0:
+        raise InvalidInput("must be greater than 0.00", field="amount", rule="AMOUNT_POSITIVE")
+    with uow:
+        limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        replay = _replayed_decision(uow, idempotency_key, "purchase", ref, customer_id)
+        if replay is not None:
+            return replay
+        parameters = current_parameters(uow)
+        account = uow.paylater.get(customer_id)
+        verdict = decide_purchase(
+            limit=limit,
+            written_off=account.written_off,
+            category=category,
+            amount_fen=amount_fen,
+            on=on,
+            parameters=parameters.values,
+        )
+        entry = None
+        if verdict.approved:
+            limit = limit.draw(P, amount_fen, on=on)
+            account.purchase(
+                ref=ref, amount_fen=amount_fen, merchant=merchant, category=category, on=on
+            )
+            entry = _post(
+                uow,
+                key=idempotency_key,
+                on=on,
+                kind=EntryKind.PURCHASE,
+                customer_id=customer_id,
+                description=f"{merchant} ({category})",
+                lines=[
+                    debit(_account(AccountCode.PRINCIPAL_RECEIVABLE), amount_fen, customer_id),
+                    credit(_account(AccountCode.MERCHANT_PAYABLE), amount_fen),
+                ],
+            )
+            _save(uow, account, limit, parameters, on)
+        record = _record(
+            uow,
+            on=on,
+            customer_id=customer_id,
+            op="purchase",
+            ref=ref,
+            verdict=verdict,
+            parameters=parameters,
+            key=idempotency_key,
+        )
+        uow.commit()
+    return DecisionResult(decision=record, entry=entry, replayed=False)
+
+
+# -- refunds and repayments -------------------------------------------------------------
+
+
+def refund(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    purchase_ref: str,
+    amount_fen: int,
+    on: date,
+    idempotency_key: str,
+) -> JournalEntry:
+    """A merchant refund: Dr merchant payable / Cr what it pays (principal first)."""
+    with uow:
+        limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        parameters = current_parameters(uow)
+        account = uow.paylater.get(customer_id)
+        request = f"refund of {purchase_ref}: {format_fen(amount_fen)}"
+        replay = _replayed_entry(uow, idempotency_key, customer_id, request)
+        if replay is not None:
+            return replay
+        allocation = account.refund(
+            purchase_ref=purchase_ref, amount_fen=amount_fen, on=on, terms=terms_of(parameters)
+        )
+        entry = _post(
+            uow,
+            key=idempotency_key,
+            on=on,
+            kind=EntryKind.REFUND,
+            customer_id=customer_id,
+            description=request,
+            lines=[
+                debit(_account(AccountCode.MERCHANT_PAYABLE), amount_fen),
+                *_paid_lines(customer_id, allocation),
+            ],
+        )
+        assert entry is not None
+        _save(uow, account, limit, parameters, on)
+        uow.commit()
+    return entry
+
+
+class Shortcut(StrEnum):
+    MINIMUM = "minimum"
+    DUE = "due"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repayment:
+    amount_fen: int
+    entry: JournalEntry | None
+
+
+def repay(
+    uow: UnitOfWork, *, customer_id: str, amount: int | Shortcut, on: date, idempotency_key: str
+) -> Repayment:
+    """A PayLater repayment of an amount, or of `minimum`, `due` or `all` (DOMAIN.md §5).
+    A shortcut that comes to 0 does nothing."""
+    with uow:
+        limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        parameters = current_parameters(uow)
+        terms = terms_of(parameters)
+        request = f"repayment: {amount if isinstance(amount, Shortcut) else format_fen(amount)}"
+        replay = _replayed_entry(uow, idempotency_key, customer_id, request)
+        if replay is not None:
+            return Repayment(amount_fen=replay.lines[0].amount_fen, entry=replay)
+        account = uow.paylater.get(customer_id)
+        lines: list[Line] = []
+        if amount is Shortcut.ALL and not account.written_off:
+            settled, interest, allocation = account.pay_all(on=on, terms=terms)
+            allocation.principal_fen += settled
+            allocation.interest_fen += interest
+            total = allocation.total_fen
+            if interest:
+                lines += [
+                    debit(_account(AccountCode.INTEREST_RECEIVABLE), interest, customer_id),
+                    credit(_account(AccountCode.INTEREST_INCOME), interest),
+                ]
+        else:
+            total = _shortcut_amount(account, amount, on)
+            if total <= 0:
+                return Repayment(amount_fen=0, entry=None)
+            allocation = account.repay(amount_fen=total, on=on, terms=terms)
+        if total <= 0:
+            return Repayment(amount_fen=0, entry=None)
+        entry = _post(
+            uow,
+            key=idempotency_key,
+            on=on,
+            kind=EntryKind.RECOVERY if account.written_off else EntryKind.REPAYMENT,
+            customer_id=customer_id,
+            description=request,
+            lines=[debit(CASH, total), *lines, *_paid_lines(customer_id, allocation)],
+        )
+        _save(uow, account, limit, parameters, on)
+        uow.commit()
+    return Repayment(amount_fen=total, entry=entry)
+
+
+def _shortcut_amount(account: PayLaterAccount, amount: int | Shortcut, on: date) -> int:
+    if isinstance(amount, Shortcut):
+        if account.written_off:
+            return 0
+        if amount is Shortcut.MINIMUM:
+            return account.minimum_unmet_fen(on)
+        return account.due_fen()
+    if amount <= 0:
+        raise InvalidInput("must be greater than 0.00", field="amount", rule="AMOUNT_POSITIVE")
+    return amount
+
+
+# -- installment plans ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversionResult:
+    decision: DecisionRecord
+    plan: Plan | None
+    replayed: bool
+
+
+def convert_to_installments(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    plan_ref: str,
+    periods: int,
+    on: date,
+    idempotency_key: str,
+    purchase_ref: str | None = None,
+    statement_date: date | None = None,
+) -> ConversionResult:
+    """Convert a purchase not yet billed, or a statement's unpaid revolving principal, into an
+    installment plan. The decision is recorded; a refused conversion changes nothing else."""
+    if (purchase_ref is None) == (statement_date is None):
+        raise InvalidInput(
+            "name either a purchase or a statement", field="purchase", rule="CONVERSION_SOURCE"
+        )
+    with uow:
+        limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        replay = _replayed_decision(
+            uow, idempotency_key, "convert_installments", plan_ref, customer_id
+        )
+        if replay is not None:
+            account = uow.paylater.get(customer_id)
+            return ConversionResult(
+                decision=replay.decision, plan=account.plans.get(plan_ref), replayed=True
+            )
+        parameters = current_parameters(uow)
+        account = uow.paylater.get(customer_id)
+        plan, refusal = None, None
+        verdict = decide_conversion(limit=limit, written_off=account.written_off, refusal=None)
+        if verdict.approved:
+            try:
+                terms = terms_of(parameters)
+                if purchase_ref is not None:
+                    plan = account.convert_purchase(
+                        purchase_ref=purchase_ref,
+                        plan_ref=plan_ref,
+                        periods=periods,
+                        on=on,
+                        terms=terms,
+                    )
+                else:
+                    assert statement_date is not None
+                    plan = account.convert_statement(
+                        statement_date=statement_date,
+                        plan_ref=plan_ref,
+                        periods=periods,
+                        on=on,
+                        terms=terms,
+                    )
+            except CreditlinkError as error:
+                if error.rule not in ("NOT_CONVERTIBLE", "APR_CAP_EXCEEDED"):
+                    raise
+                refusal = error.rule
+                account = uow.paylater.get(customer_id)
+                verdict = decide_conversion(limit=limit, written_off=False, refusal=refusal)
+        if plan is not None:
+            _save(uow, account, limit, parameters, on)
+        record = _record(
+            uow,
+            on=on,
+            customer_id=customer_id,
+            op="convert_installments",
+            ref=plan_ref,
+            verdict=verdict,
+            parameters=parameters,
+            key=idempotency_key,
+        )
+        uow.commit()
+    return ConversionResult(decision=record, plan=plan, replayed=False)
+
+
+def settle_installments(
+    uow: UnitOfWork, *, customer_id: str, plan_ref: str, on: date, idempotency_key: str
+) -> JournalEntry | None:
+    """Early settlement: the plan's unbilled principal is paid now; unbilled fees waived."""
+    with uow:
+        limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        request = f"early settlement of {plan_ref}"
+        replay = _replayed_entry(uow, idempotency_key, customer_id, request)
+        if replay is not None:
+            return replay
+        parameters = current_parameters(uow)
+        account = uow.paylater.get(customer_id)
+        paid = account.settle_plan(plan_ref=plan_ref, on=on)
+        entry = _post(
+            uow,
+            key=idempotency_key,
+            on=on,
+            kind=EntryKind.REPAYMENT,
+            customer_id=customer_id,
+            description=request,
+            lines=[
+                debit(CASH, paid),
+                credit(_account(AccountCode.PRINCIPAL_RECEIVABLE), paid, customer_id),
+            ]
+            if paid
+            else [],
+        )
+        _save(uow, account, limit, parameters, on)
+        uow.commit()
+    return entry
+
+
+# -- the close of day, one account -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class DayWork:
+    statements: int = 0
+    write_offs: int = 0
+
+
+def close_paylater_day(
+    uow: UnitOfWork, *, customer_id: str, on: date, parameters: ParameterSet, work: DayWork
+) -> None:
+    """Inside the close of `on`: produce tomorrow's statement if due, write off at the
+    write-off DPD, and set the next wake date. Called within the caller's unit of work."""
+    limit = uow.limits.get(customer_id, for_update=True)
+    account = uow.paylater.get(customer_id)
+    terms = terms_of(parameters)
+    if not account.written_off and account.statement_due_on_eod(on):
+        statement_date = on + timedelta(days=1)
+        billing = account.close_statement(statement_date=statement_date, terms=terms)
+        if billing is not None:
+            work.statements += 1
+            _post(
+                uow,
+                key=f"eod:{on.isoformat()}:paylater:bill:{customer_id}",
+                on=on,
+                kind=EntryKind.BILLING,
+                customer_id=customer_id,
+                description=f"statement {statement_date.isoformat()}",
+                lines=_billing_lines(customer_id, billing),
+            )
+    dpd = account.dpd(on)
+    if not account.written_off and dpd >= parameters.values.write_off_dpd:
+        written = account.write_off(on=on, dpd=parameters.values.write_off_dpd)
+        work.write_offs += 1
+        _post(
+            uow,
+            key=f"eod:{on.isoformat()}:paylater:write_off:{customer_id}",
+            on=on,
+            kind=EntryKind.WRITE_OFF,
+            customer_id=customer_id,
+            lines=_write_off_lines(customer_id, written),
+        )
+    uow.limits.save(customer_id, limit.with_usage(P, account.principal_outstanding_fen()))
+    uow.paylater.save(
+        account,
+        closed_through=on,
+        next_wake_on=next_wake_on(account, closed_through=on, parameters=parameters),
+    )
+
+
+def _billing_lines(customer_id: str, billing: Billing) -> list[Line]:
+    lines = []
+    if billing.interest_fen:
+        lines += [
+            debit(_account(AccountCode.INTEREST_RECEIVABLE), billing.interest_fen, customer_id),
+            credit(_account(AccountCode.INTEREST_INCOME), billing.interest_fen),
+        ]
+    if billing.fee_fen:
+        lines += [
+            debit(_account(AccountCode.FEE_RECEIVABLE), billing.fee_fen, customer_id),
+            credit(_account(AccountCode.FEE_INCOME), billing.fee_fen),
+        ]
+    used = billing.from_credit.total_fen
+    if used:
+        lines += [
+            debit(_account(AccountCode.CUSTOMER_CREDIT_BALANCE), used, customer_id),
+            *_paid_lines(customer_id, billing.from_credit),
+        ]
+    return lines
+
+
+def _write_off_lines(customer_id: str, written: WriteOff) -> list[Line]:
+    lines = (
+        [debit(_account(AccountCode.WRITE_OFF_EXPENSE), written.total_fen)]
+        if written.total_fen
+        else []
+    )
+    for code, amount in (
+        (AccountCode.PRINCIPAL_RECEIVABLE, written.principal_fen),
+        (AccountCode.INTEREST_RECEIVABLE, written.interest_fen),
+        (AccountCode.FEE_RECEIVABLE, written.fee_fen),
+    ):
+        if amount:
+            lines.append(credit(_account(code), amount, customer_id))
+    return lines
+
+
+def expected_balances(account: PayLaterAccount) -> dict[str, int]:
+    """What the PayLater records say each customer account of the ledger should hold."""
+    return {
+        _account(AccountCode.PRINCIPAL_RECEIVABLE).name: account.principal_outstanding_fen(),
+        _account(AccountCode.INTEREST_RECEIVABLE).name: account.interest_due_fen(),
+        _account(AccountCode.FEE_RECEIVABLE).name: account.fee_due_fen(),
+        _account(AccountCode.CUSTOMER_CREDIT_BALANCE).name: -account.credit_balance_fen,
+    }
