@@ -111,11 +111,11 @@ class _Limits:
         for customer_id, limit in sorted(self._state.limits.items()):
             yield customer_id, limit.used_paylater_fen, limit.used_loan_fen
 
-    def due(self, on: date, *, limit: int) -> list[str]:
+    def due(self, on: date, *, after: str, limit: int) -> list[str]:
         due = [
             customer_id
             for customer_id, state in sorted(self._state.limits.items())
-            if (wake := limit_wake_on(state)) is not None and wake <= on
+            if customer_id > after and (wake := limit_wake_on(state)) is not None and wake <= on
         ]
         return due[:limit]
 

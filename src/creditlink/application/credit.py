@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from creditlink.application.business_date import require_open
 from creditlink.application.idempotency import first_result
 from creditlink.application.ports import UnitOfWork
 from creditlink.domain.errors import InvalidInput
@@ -69,6 +70,7 @@ def draw_on_limit(
     )
     with uow:
         limit = uow.limits.get(customer_id, for_update=True)
+        require_open(uow, on)
         replay = first_result(uow, draft)
         if replay is not None:
             return Posted(entry=replay, replayed=True, available_fen=limit.available(product, on))
@@ -106,6 +108,7 @@ def repay_principal(
     )
     with uow:
         limit = uow.limits.get(customer_id, for_update=True)
+        require_open(uow, on)
         replay = first_result(uow, draft)
         if replay is not None:
             return Posted(entry=replay, replayed=True, available_fen=limit.available(product, on))

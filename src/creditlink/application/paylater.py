@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
@@ -230,6 +231,7 @@ def purchase(
         raise InvalidInput("must be greater than 0.00", field="amount", rule="AMOUNT_POSITIVE")
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         replay = _replayed_decision(uow, idempotency_key, "purchase", ref, customer_id)
         if replay is not None:
             return replay
@@ -291,6 +293,7 @@ def refund(
     """A merchant refund: Dr merchant payable / Cr what it pays (principal first)."""
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         parameters = current_parameters(uow)
         account = uow.paylater.get(customer_id)
         request = f"refund of {purchase_ref}: {format_fen(amount_fen)}"
@@ -337,6 +340,7 @@ def repay(
     A shortcut that comes to 0 does nothing."""
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         parameters = current_parameters(uow)
         terms = terms_of(parameters)
         request = f"repayment: {amount if isinstance(amount, Shortcut) else format_fen(amount)}"
@@ -417,6 +421,7 @@ def convert_to_installments(
         )
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         replay = _replayed_decision(
             uow, idempotency_key, "convert_installments", plan_ref, customer_id
         )
@@ -477,6 +482,7 @@ def settle_installments(
     """Early settlement: the plan's unbilled principal is paid now; unbilled fees waived."""
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         request = f"early settlement of {plan_ref}"
         replay = _replayed_entry(uow, idempotency_key, customer_id, request)
         if replay is not None:

@@ -47,8 +47,8 @@ class LimitRepository(Protocol):
         """(customer_id, used_paylater_fen, used_loan_fen) for every customer."""
         ...
 
-    def due(self, on: date, *, limit: int) -> list[str]:
-        """Customers whose limit wakes on or before `on` (a lapse or a delayed increase)."""
+    def due(self, on: date, *, after: str, limit: int) -> list[str]:
+        """Customers after `after` (by id) whose limit wakes on or before `on`."""
         ...
 
 

@@ -149,10 +149,10 @@ class _Limits:
         )
         assert result.rowcount == 1, customer_id
 
-    def due(self, on: date, *, limit: int) -> list[str]:
+    def due(self, on: date, *, after: str, limit: int) -> list[str]:
         rows = self._c.execute(
             sa.select(customer_limits.c.customer_id)
-            .where(customer_limits.c.next_wake_on <= on)
+            .where(customer_limits.c.next_wake_on <= on, customer_limits.c.customer_id > after)
             .order_by(customer_limits.c.customer_id)
             .limit(limit)
         )

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from creditlink import __version__
-from creditlink.interfaces.cli import customers, demo, ledger, params, setup
+from creditlink.interfaces.cli import customers, demo, eod, ledger, params, scenario, setup
 
 app = typer.Typer(
     name="creditlink",
@@ -40,9 +40,11 @@ def _main(
 
 app.command("init")(setup.init)
 app.command("demo")(demo.demo)
+app.command("eod")(eod.eod)
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(params.app, name="params")
+app.add_typer(scenario.app, name="scenario")
 
 DEBUG_ENV = "CREDITLINK_DEBUG"
 

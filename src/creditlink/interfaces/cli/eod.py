@@ -1,0 +1,94 @@
+"""`creditlink eod`: close business dates, in order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creditlink.interfaces.cli.options import Db, Json
+from creditlink.interfaces.cli.output import console, print_json, table
+
+
+def eod(
+    date_: Annotated[
+        str,
+        typer.Option(
+            "--date", help="The business date to close, YYYY-MM-DD (with --through: the first one)."
+        ),
+    ],
+    through: Annotated[
+        str | None, typer.Option(help="Close every date from --date through this one, day by day.")
+    ] = None,
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Close business dates: statements, interest, ageing, write-offs, limit changes.
+
+    Idempotent for a date already closed; refuses to skip a date; after a crash, run it
+    again and it finishes what was left.
+    """
+    from datetime import timedelta
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from creditlink.application.close_of_day import close_day
+    from creditlink.bootstrap import open_book
+    from creditlink.domain.calendar import parse_date
+    from creditlink.domain.errors import InvalidInput
+
+    first = parse_date(date_, field="date")
+    last = parse_date(through, field="through") if through else first
+    if last < first:
+        raise InvalidInput("must be on or after --date", field="through", rule="DATE_ORDER")
+    book = open_book(db)
+    reports = []
+    days = (last - first).days + 1
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console(stderr=True),
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("closing", total=days)
+        day = first
+        while day <= last:
+            bar.update(task, description=f"closing {day.isoformat()}")
+            reports.append(
+                close_day(book.store, on=day, clock=book.clock, progress=lambda n: bar.refresh())
+            )
+            bar.advance(task)
+            day += timedelta(days=1)
+    rows = [
+        {
+            "date": r.on.isoformat(),
+            "already_closed": r.already_closed,
+            "accounts": r.accounts,
+            "statements": r.statements,
+            "write_offs": r.write_offs,
+            "limits": r.limits,
+        }
+        for r in reports
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    console().print(
+        table(
+            "Close of day",
+            ["date", "result", "accounts", "statements", "write-offs", "limits"],
+            [
+                [
+                    str(row["date"]),
+                    "already closed" if row["already_closed"] else "closed",
+                    str(row["accounts"]),
+                    str(row["statements"]),
+                    str(row["write_offs"]),
+                    str(row["limits"]),
+                ]
+                for row in rows
+            ],
+        )
+    )

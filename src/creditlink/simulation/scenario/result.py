@@ -1,0 +1,101 @@
+"""The result JSON of a scenario (SCENARIOS.md), built from the same queries as every edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from creditlink.application.ledger import LedgerReport
+from creditlink.application.ports import DecisionRecord
+from creditlink.application.queries import CustomerState
+from creditlink.domain.money import format_fen, format_rate
+from creditlink.domain.paylater.account import PayLaterAccount
+
+
+def customer_json(state: CustomerState) -> dict[str, Any]:
+    limit, on = state.limit, state.on
+    return {
+        "limits": {
+            "joint_limit": format_fen(limit.joint_limit_fen),
+            "cap_paylater": format_fen(limit.cap_paylater_fen),
+            "cap_loan": format_fen(limit.cap_loan_fen),
+            "used_paylater": format_fen(limit.used_paylater_fen),
+            "used_loan": format_fen(limit.used_loan_fen),
+            "available_paylater": format_fen(limit.available_paylater(on)),
+            "available_loan": format_fen(limit.available_loan(on)),
+        },
+        "dpd": state.dpd,
+        "bucket": state.bucket.value,
+        "alert_level": limit.level.value,
+        "score": None,
+        "grade": None,
+        "credit_balance": format_fen(state.credit_balance_fen),
+        "paylater": paylater_json(state.paylater),
+        "loans": {},
+    }
+
+
+def paylater_json(account: PayLaterAccount) -> dict[str, Any]:
+    return {
+        "statement_day": account.statement_day,
+        "status": account.status.value,
+        "statements": [
+            {
+                "statement_date": s.statement_date.isoformat(),
+                "due_date": s.due_date.isoformat(),
+                "previous_balance": format_fen(s.previous_balance_fen),
+                "purchases": format_fen(s.purchases_fen),
+                "refunds": format_fen(s.refunds_fen),
+                "installments_billed": format_fen(s.installments_billed_fen),
+                "interest": format_fen(s.interest_fen),
+                "payments": format_fen(s.payments_fen),
+                "converted": format_fen(s.converted_fen),
+                "new_balance": format_fen(s.new_balance_fen),
+                "minimum_payment": format_fen(s.minimum_payment_fen),
+                "paid_in_full": s.paid_in_full,
+            }
+            for s in account.statements
+        ],
+        "installment_plans": {
+            plan.ref: {
+                "periods": plan.periods,
+                "principal": format_fen(plan.principal_fen),
+                "fee": format_fen(plan.fee_fen),
+                "apr": format_rate(plan.apr),
+                "status": plan.status.value,
+                "installments": [
+                    {
+                        "k": i.k,
+                        "statement_date": i.statement_date.isoformat(),
+                        "principal": format_fen(i.principal_fen),
+                        "fee": format_fen(i.fee_fen),
+                        "status": i.status.value,
+                    }
+                    for i in plan.installments
+                ],
+            }
+            for plan in account.plans.values()
+        },
+    }
+
+
+def decision_json(decision: DecisionRecord) -> dict[str, Any]:
+    return {
+        "on": decision.on.isoformat(),
+        "customer": decision.customer_id,
+        "op": decision.op,
+        "ref": decision.ref,
+        "outcome": decision.outcome,
+        "reasons": list(decision.reasons),
+        "parameter_version": decision.parameter_version,
+        "model_version": decision.model_version,
+    }
+
+
+def ledger_json(report: LedgerReport) -> dict[str, Any]:
+    return {
+        "entries": report.entries,
+        "balanced": report.balanced,
+        "trial_balance": format_fen(report.trial_balance_fen),
+        "chain_ok": report.chain_ok,
+        "verified": report.ok,
+    }
