@@ -133,20 +133,14 @@ class _Limits:
         )
 
     def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
-        query = sa.select(customer_limits).where(customer_limits.c.customer_id == customer_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._c.execute(query).first()
+        query = _LIMIT_FOR_UPDATE if for_update else _LIMIT
+        row = self._c.execute(query, {"key": customer_id}).first()
         if row is None:
             raise CustomerNotFound(customer_id)
         return _limit(row)
 
     def save(self, customer_id: str, limit: JointLimit) -> None:
-        result = self._c.execute(
-            customer_limits.update()
-            .where(customer_limits.c.customer_id == customer_id)
-            .values(**_limit_row(limit))
-        )
+        result = self._c.execute(_LIMIT_UPDATE, {"key": customer_id, **_limit_row(limit)})
         assert result.rowcount == 1, customer_id
 
     def due(self, on: date, *, after: str, limit: int) -> list[str]:
@@ -168,6 +162,18 @@ class _Limits:
         )
         for row in rows:
             yield row.customer_id, row.used_paylater_fen, row.used_loan_fen
+
+
+# Statements built once: SQLAlchemy then reuses their compiled form on the hot paths.
+_KEY: sa.BindParameter[Any] = sa.bindparam("key")
+_LIMIT = sa.select(customer_limits).where(customer_limits.c.customer_id == _KEY)
+_LIMIT_FOR_UPDATE = _LIMIT.with_for_update()
+_LIMIT_COLUMNS = [c.name for c in customer_limits.c if c.name != "customer_id"]
+_LIMIT_UPDATE = (
+    customer_limits.update()
+    .where(customer_limits.c.customer_id == _KEY)
+    .values({name: sa.bindparam(name) for name in _LIMIT_COLUMNS})
+)
 
 
 def _limit_row(limit: JointLimit) -> dict[str, Any]:
@@ -218,6 +224,9 @@ def _limit(row: sa.Row[Any]) -> JointLimit:
         pending=pending,
         level=AlertLevel(row.alert_level),
     )
+
+
+_ENTRY_BY_KEY = sa.select(journal_entries).where(journal_entries.c.idempotency_key == _KEY)
 
 
 class _Ledger:
@@ -287,9 +296,7 @@ class _Ledger:
         return day if self._postgres else day.isoformat()
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
-        row = self._c.execute(
-            sa.select(journal_entries).where(journal_entries.c.idempotency_key == idempotency_key)
-        ).first()
+        row = self._c.execute(_ENTRY_BY_KEY, {"key": idempotency_key}).first()
         return self._entry(row) if row is not None else None
 
     def get(self, entry_id: int) -> JournalEntry | None:
@@ -414,6 +421,25 @@ def _iso(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
+_PAYLATER_DOCUMENT = sa.select(paylater_accounts.c.document).where(
+    paylater_accounts.c.customer_id == _KEY
+)
+_PAYLATER_VALUES: dict[str, Any] = {
+    name: sa.bindparam(name)
+    for name in ("statement_day", "status", "principal_fen", "next_wake_on", "document")
+}
+_PAYLATER_UPDATE = (
+    paylater_accounts.update()
+    .where(paylater_accounts.c.customer_id == _KEY)
+    .values(_PAYLATER_VALUES)
+)
+_PAYLATER_CLOSE = (
+    paylater_accounts.update()
+    .where(paylater_accounts.c.customer_id == _KEY)
+    .values({**_PAYLATER_VALUES, "closed_through": sa.bindparam("closed_through")})
+)
+
+
 class _PayLater:
     def __init__(self, connection: sa.Connection):
         self._c = connection
@@ -435,11 +461,7 @@ class _PayLater:
         )
 
     def get(self, customer_id: str) -> PayLaterAccount:
-        document = self._c.execute(
-            sa.select(paylater_accounts.c.document).where(
-                paylater_accounts.c.customer_id == customer_id
-            )
-        ).scalar()
+        document = self._c.execute(_PAYLATER_DOCUMENT, {"key": customer_id}).scalar()
         if document is None:
             raise CustomerNotFound(customer_id)
         return paylater_from_dict(json.loads(document))
@@ -452,13 +474,12 @@ class _PayLater:
         closed_through: date | None = None,
     ) -> None:
         values = self._row(account, next_wake_on)
-        if closed_through is not None:
+        values["key"] = account.customer_id
+        if closed_through is None:
+            result = self._c.execute(_PAYLATER_UPDATE, values)
+        else:
             values["closed_through"] = closed_through
-        result = self._c.execute(
-            paylater_accounts.update()
-            .where(paylater_accounts.c.customer_id == account.customer_id)
-            .values(**values)
-        )
+            result = self._c.execute(_PAYLATER_CLOSE, values)
         assert result.rowcount == 1, account.customer_id
 
     def due(self, on: date, *, limit: int) -> list[str]:
@@ -482,29 +503,32 @@ class _PayLater:
             yield paylater_from_dict(json.loads(row.document))
 
 
+_DECISION_INSERT = decisions.insert()
+_DECISION_BY_KEY = sa.select(decisions).where(decisions.c.idempotency_key == _KEY)
+
+
 class _Decisions:
     def __init__(self, connection: sa.Connection):
         self._c = connection
 
     def add(self, decision: DecisionRecord) -> None:
         self._c.execute(
-            decisions.insert().values(
-                business_date=decision.on,
-                customer_id=decision.customer_id,
-                op=decision.op,
-                ref=decision.ref,
-                outcome=decision.outcome,
-                reasons=",".join(decision.reasons),
-                parameter_version=decision.parameter_version,
-                model_version=decision.model_version,
-                idempotency_key=decision.idempotency_key,
-            )
+            _DECISION_INSERT,
+            {
+                "business_date": decision.on,
+                "customer_id": decision.customer_id,
+                "op": decision.op,
+                "ref": decision.ref,
+                "outcome": decision.outcome,
+                "reasons": ",".join(decision.reasons),
+                "parameter_version": decision.parameter_version,
+                "model_version": decision.model_version,
+                "idempotency_key": decision.idempotency_key,
+            },
         )
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
-        row = self._c.execute(
-            sa.select(decisions).where(decisions.c.idempotency_key == idempotency_key)
-        ).first()
+        row = self._c.execute(_DECISION_BY_KEY, {"key": idempotency_key}).first()
         return _decision(row) if row is not None else None
 
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
@@ -528,12 +552,15 @@ def _decision(row: sa.Row[Any]) -> DecisionRecord:
     )
 
 
+_LAST_CLOSED = sa.select(sa.func.max(closed_days.c.business_date))
+
+
 class _CloseOfDay:
     def __init__(self, connection: sa.Connection):
         self._c = connection
 
     def last_closed(self) -> date | None:
-        return self._c.execute(sa.select(sa.func.max(closed_days.c.business_date))).scalar()
+        return self._c.execute(_LAST_CLOSED).scalar()
 
     def is_closed(self, on: date) -> bool:
         return (
@@ -553,21 +580,29 @@ class _CloseOfDay:
         )
 
 
+_LATEST_VERSION = sa.select(sa.func.max(parameter_versions.c.version))
+_VERSION = sa.select(parameter_versions).where(parameter_versions.c.version == _KEY)
+
+
 class _Parameters:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    """Versions never change once stored, so each is read and parsed once per store."""
+
+    def __init__(self, connection: sa.Connection, cache: dict[int, ParameterSet]):
+        self._c, self._cache = connection, cache
 
     def current(self) -> ParameterSet | None:
-        row = self._c.execute(
-            sa.select(parameter_versions).order_by(parameter_versions.c.version.desc()).limit(1)
-        ).first()
-        return _parameters(row) if row is not None else None
+        latest = self._c.execute(_LATEST_VERSION).scalar()
+        return self.get(latest) if latest is not None else None
 
     def get(self, version: int) -> ParameterSet | None:
-        row = self._c.execute(
-            sa.select(parameter_versions).where(parameter_versions.c.version == version)
-        ).first()
-        return _parameters(row) if row is not None else None
+        cached = self._cache.get(version)
+        if cached is not None:
+            return cached
+        row = self._c.execute(_VERSION, {"key": version}).first()
+        if row is None:
+            return None
+        parameters = self._cache[version] = _parameters(row)
+        return parameters
 
     def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
         latest = self._c.execute(sa.select(sa.func.max(parameter_versions.c.version))).scalar()
@@ -671,7 +706,7 @@ class SqlUnitOfWork:
         self.customers = _Customers(connection, self._store.id_key)
         self.limits = _Limits(connection)
         self.ledger = _Ledger(connection)
-        self.parameters = _Parameters(connection)
+        self.parameters = _Parameters(connection, self._store.parameter_cache)
         self.audit = _Audit(connection)
         self.paylater = _PayLater(connection)
         self.decisions = _Decisions(connection)
@@ -703,6 +738,7 @@ class SqlStore:
     def __init__(self, url: str, *, engine: Engine | None = None):
         self.url = url
         self.engine = engine if engine is not None else create_engine(url)
+        self.parameter_cache: dict[int, ParameterSet] = {}
         ensure_schema(self.engine)
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{READONLY: True})

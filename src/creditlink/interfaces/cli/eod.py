@@ -41,6 +41,9 @@ def eod(
     last = parse_date(through, field="through") if through else first
     if last < first:
         raise InvalidInput("must be on or after --date", field="through", rule="DATE_ORDER")
+    import os
+
+    batch_size = int(os.environ.get("CREDITLINK_EOD_BATCH_SIZE", "200"))
     book = open_book(db)
     reports = []
     days = (last - first).days + 1
@@ -53,11 +56,19 @@ def eod(
         disable=as_json,
     ) as bar:
         task = bar.add_task("closing", total=days)
+        accounts = bar.add_task("accounts", total=None)
         day = first
         while day <= last:
             bar.update(task, description=f"closing {day.isoformat()}")
+            bar.reset(accounts, description="accounts visited")
             reports.append(
-                close_day(book.store, on=day, clock=book.clock, progress=lambda n: bar.refresh())
+                close_day(
+                    book.store,
+                    on=day,
+                    clock=book.clock,
+                    batch_size=batch_size,
+                    progress=lambda n: bar.advance(accounts, n),
+                )
             )
             bar.advance(task)
             day += timedelta(days=1)

@@ -49,12 +49,14 @@ class _Mapping(dict[Any, Any]):
 
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 booleans only: in YAML 1.1 the key `on:` (every event has one) reads as
-    True, and `no`, `yes` and `off` as booleans too."""
+    True, and `no`, `yes` and `off` as booleans too. Dates stay text, so that a bad one is
+    reported with its field and line by the scenario's own checks."""
 
 
 _BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_BOOL, _TIMESTAMP)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(

@@ -1,0 +1,168 @@
+"""The close of day: in order, idempotent per date, and whole again after a real kill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from creditlink.application import paylater
+from creditlink.application.close_of_day import DateOutOfOrder, close_day
+from creditlink.application.ledger import verify_ledger
+from creditlink.application.queries import customer_state
+from creditlink.bootstrap import Book, open_book
+from creditlink.domain.errors import Conflict
+from tests.conftest import CLOCK, add_customer
+
+
+def buy(book: Book, customer_id: str, amount: int, on: date, key: str) -> None:
+    result = paylater.purchase(
+        book.store.unit_of_work(),
+        customer_id=customer_id,
+        ref=key,
+        amount_fen=amount,
+        merchant="m",
+        category="retail",
+        on=on,
+        idempotency_key=key,
+    )
+    assert result.approved
+
+
+def close_through(book: Book, first: date, last: date) -> None:
+    day = first
+    while day <= last:
+        close_day(book.store, on=day, clock=CLOCK)
+        day += timedelta(days=1)
+
+
+def test_closing_a_date_twice_changes_nothing(book: Book) -> None:
+    add_customer(book.store, "c1")
+    buy(book, "c1", 100_000, date(2026, 1, 5), "p1")
+    close_through(book, date(2026, 1, 5), date(2026, 1, 31))
+    with book.store.reader() as uow:
+        entries, account = uow.ledger.count(), uow.paylater.get("c1")
+    again = close_day(book.store, on=date(2026, 1, 31), clock=CLOCK)
+    assert again.already_closed
+    with book.store.reader() as uow:
+        assert uow.ledger.count() == entries
+        assert uow.paylater.get("c1") == account
+    assert len(account.statements) == 1
+
+
+def test_a_date_cannot_be_skipped_or_reopened(book: Book) -> None:
+    add_customer(book.store, "c1")
+    close_day(book.store, on=date(2026, 1, 5), clock=CLOCK)
+    with pytest.raises(DateOutOfOrder) as raised:
+        close_day(book.store, on=date(2026, 1, 7), clock=CLOCK)
+    assert "2026-01-06" in str(raised.value)
+    with pytest.raises(Conflict) as closed:
+        buy(book, "c1", 100, date(2026, 1, 5), "late")
+    assert closed.value.rule == "BUSINESS_DATE_CLOSED"
+
+
+def test_a_quiet_account_is_not_visited(book: Book) -> None:
+    add_customer(book.store, "quiet", sequence=11)
+    add_customer(book.store, "busy", sequence=12)
+    buy(book, "busy", 100_000, date(2026, 1, 5), "p1")
+    close_through(book, date(2026, 1, 5), date(2026, 1, 30))
+    report = close_day(book.store, on=date(2026, 1, 31), clock=CLOCK)
+    assert (report.accounts, report.statements) == (1, 1)
+    quiet = close_day(book.store, on=date(2026, 2, 1), clock=CLOCK)
+    assert quiet.accounts == 0
+
+
+def _snapshot(path: Path) -> tuple[object, ...]:
+    with sqlite3.connect(path) as connection:
+        documents = connection.execute(
+            "SELECT customer_id, document, next_wake_on, closed_through FROM paylater_accounts "
+            "ORDER BY customer_id"
+        ).fetchall()
+        chain = connection.execute(
+            "SELECT entry_id, hash FROM journal_entries ORDER BY entry_id"
+        ).fetchall()
+        balances = connection.execute(
+            "SELECT account, balance_fen FROM ledger_balances ORDER BY account"
+        ).fetchall()
+        days = connection.execute("SELECT business_date FROM closed_days").fetchall()
+    return documents, chain, balances, days
+
+
+def _eod(path: Path, day: str, **env: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "creditlink",
+            "eod",
+            "--date",
+            day,
+            "--json",
+            "--db",
+            f"sqlite:///{path}",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _finish(process: subprocess.Popen[bytes]) -> int:
+    _, errors = process.communicate(timeout=300)
+    assert process.returncode == 0, errors.decode()
+    return process.returncode
+
+
+@pytest.mark.slow
+def test_a_close_killed_midway_and_rerun_ends_as_one_clean_run(tmp_path: Path) -> None:
+    killed_path, clean_path = tmp_path / "killed.db", tmp_path / "clean.db"
+    book = open_book(f"sqlite:///{killed_path}", clock=CLOCK)
+    customers = 600
+    for number in range(customers):
+        add_customer(book.store, f"c{number:04d}", sequence=number)
+        buy(book, f"c{number:04d}", 10_000 + number, date(2026, 1, 20), f"p{number}")
+    close_through(book, date(2026, 1, 20), date(2026, 1, 30))
+    book.store.dispose()
+    shutil.copy(killed_path, clean_path)
+
+    # The statement day: every account is billed, five accounts per transaction.
+    process = _eod(killed_path, "2026-01-31", CREDITLINK_EOD_BATCH_SIZE="5")
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        with sqlite3.connect(killed_path, timeout=30) as connection:
+            done = connection.execute(
+                "SELECT count(*) FROM paylater_accounts WHERE closed_through = '2026-01-31'"
+            ).fetchone()[0]
+        if done >= 50:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "the close finished before it could be killed"
+    with sqlite3.connect(killed_path) as connection:
+        closed = connection.execute(
+            "SELECT count(*) FROM paylater_accounts WHERE closed_through = '2026-01-31'"
+        ).fetchone()[0]
+        marked = connection.execute(
+            "SELECT count(*) FROM closed_days WHERE business_date = '2026-01-31'"
+        ).fetchone()[0]
+    assert 0 < closed < customers
+    assert marked == 0
+
+    _finish(_eod(killed_path, "2026-01-31"))
+    _finish(_eod(clean_path, "2026-01-31"))
+    assert _snapshot(killed_path) == _snapshot(clean_path)
+    rerun = open_book(f"sqlite:///{killed_path}", clock=CLOCK)
+    assert verify_ledger(rerun.store.reader()).ok
+    state = customer_state(rerun.store.reader(), customer_id="c0599", on=date(2026, 1, 31))
+    assert len(state.paylater.statements) == 1
+    rerun.store.dispose()
