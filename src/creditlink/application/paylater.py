@@ -26,7 +26,7 @@ from creditlink.domain.ledger import (
     credit,
     debit,
 )
-from creditlink.domain.limits import JointLimit
+from creditlink.domain.limits import AlertLevel, JointLimit
 from creditlink.domain.money import format_fen
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount, Terms
@@ -542,6 +542,10 @@ def close_paylater_day(
             )
     dpd = account.dpd(on)
     if not account.written_off and dpd >= parameters.values.write_off_dpd:
+        # A written-off customer is frozen (DOMAIN.md §6): limits cut to usage before the
+        # write-off clears it, so that no limit is given back to a defaulted customer.
+        if limit.level is not AlertLevel.FREEZE:
+            limit = limit.with_level(AlertLevel.FREEZE)
         written = account.write_off(on=on, dpd=parameters.values.write_off_dpd)
         work.write_offs += 1
         _post(
