@@ -15,7 +15,7 @@ from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
-from creditlink.domain.errors import CreditlinkError, InvalidInput
+from creditlink.domain.errors import Conflict, CreditlinkError, InvalidInput
 from creditlink.domain.ledger import (
     Account,
     AccountCode,
@@ -135,16 +135,21 @@ def _post(
 ) -> JournalEntry | None:
     if not lines:
         return None
-    return uow.ledger.append(
-        EntryDraft(
-            idempotency_key=key,
-            business_date=on,
-            kind=kind,
-            customer_id=customer_id,
-            lines=tuple(lines),
-            description=description,
+    try:
+        return uow.ledger.append(
+            EntryDraft(
+                idempotency_key=key,
+                business_date=on,
+                kind=kind,
+                customer_id=customer_id,
+                lines=tuple(lines),
+                description=description,
+            )
         )
-    )
+    except Conflict as error:
+        if error.rule == "IDEMPOTENCY_KEY_UNIQUE":
+            raise IdempotencyKeyReused(key) from None
+        raise
 
 
 # -- purchases ---------------------------------------------------------------------------
@@ -181,9 +186,7 @@ def _replayed_decision(
 ) -> DecisionResult | None:
     existing = uow.decisions.find_by_key(key)
     if existing is None:
-        if uow.ledger.find_by_key(key) is not None:
-            raise IdempotencyKeyReused(key)
-        return None
+        return None  # a key used by another kind of entry is caught when this one is stored
     if (existing.op, existing.ref, existing.customer_id) != (op, ref, customer_id):
         raise IdempotencyKeyReused(key)
     return DecisionResult(decision=existing, entry=uow.ledger.find_by_key(key), replayed=True)
@@ -199,7 +202,10 @@ def _record(
     verdict: Verdict,
     parameters: ParameterSet,
     key: str,
+    posted: bool,
 ) -> DecisionRecord:
+    if not posted and uow.ledger.find_by_key(key) is not None:
+        raise IdempotencyKeyReused(key)  # an entry of another kind holds this key
     record = DecisionRecord(
         on=on,
         customer_id=customer_id,
@@ -273,6 +279,7 @@ def purchase(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
+            posted=entry is not None,
         )
         uow.commit()
     return DecisionResult(decision=record, entry=entry, replayed=False)
@@ -471,6 +478,7 @@ def convert_to_installments(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
+            posted=False,
         )
         uow.commit()
     return ConversionResult(decision=record, plan=plan, replayed=False)

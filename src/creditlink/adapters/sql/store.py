@@ -8,13 +8,14 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from creditlink.adapters.codecs import paylater_from_dict, paylater_to_dict
+from creditlink.adapters.sql.driver import Driver
 from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
@@ -124,8 +125,8 @@ def _customer(row: sa.Row[Any]) -> Customer:
 
 
 class _Limits:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def add(self, customer_id: str, limit: JointLimit) -> None:
         self._c.execute(
@@ -133,15 +134,23 @@ class _Limits:
         )
 
     def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
-        query = _LIMIT_FOR_UPDATE if for_update else _LIMIT
-        row = self._c.execute(query, {"key": customer_id}).first()
+        driver = self._d
+        lock = " FOR UPDATE" if for_update and driver.postgres else ""
+        row = driver.one(f"{_LIMIT_SELECT}{lock}", (customer_id,))
         if row is None:
             raise CustomerNotFound(customer_id)
-        return _limit(row)
+        values = dict(zip(_LIMIT_COLUMNS, row, strict=True))
+        for name in _LIMIT_DATES:
+            values[name] = driver.date_out(values[name])
+        return _limit(SimpleNamespace(**values))
 
     def save(self, customer_id: str, limit: JointLimit) -> None:
-        result = self._c.execute(_LIMIT_UPDATE, {"key": customer_id, **_limit_row(limit)})
-        assert result.rowcount == 1, customer_id
+        driver, values = self._d, _limit_row(limit)
+        row = [
+            driver.date_in(values[name]) if name in _LIMIT_DATES else values[name]
+            for name in _LIMIT_COLUMNS
+        ]
+        assert driver.run(_LIMIT_UPDATE, (*row, customer_id)) == 1, customer_id
 
     def due(self, on: date, *, after: str, limit: int) -> list[str]:
         rows = self._c.execute(
@@ -166,13 +175,12 @@ class _Limits:
 
 # Statements built once: SQLAlchemy then reuses their compiled form on the hot paths.
 _KEY: sa.BindParameter[Any] = sa.bindparam("key")
-_LIMIT = sa.select(customer_limits).where(customer_limits.c.customer_id == _KEY)
-_LIMIT_FOR_UPDATE = _LIMIT.with_for_update()
 _LIMIT_COLUMNS = [c.name for c in customer_limits.c if c.name != "customer_id"]
+_LIMIT_DATES = frozenset(c.name for c in customer_limits.c if isinstance(c.type, sa.Date))
+_LIMIT_SELECT = f"SELECT {', '.join(_LIMIT_COLUMNS)} FROM customer_limits WHERE customer_id = %s"
 _LIMIT_UPDATE = (
-    customer_limits.update()
-    .where(customer_limits.c.customer_id == _KEY)
-    .values({name: sa.bindparam(name) for name in _LIMIT_COLUMNS})
+    f"UPDATE customer_limits SET {', '.join(f'{n} = %s' for n in _LIMIT_COLUMNS)} "
+    "WHERE customer_id = %s"
 )
 
 
@@ -197,7 +205,7 @@ def _limit_row(limit: JointLimit) -> dict[str, Any]:
     }
 
 
-def _limit(row: sa.Row[Any]) -> JointLimit:
+def _limit(row: Any) -> JointLimit:
     temporary = (
         TemporaryLimit(row.temp_amount_fen, row.temp_granted_on, row.temp_expires_on)
         if row.temp_amount_fen is not None
@@ -233,23 +241,18 @@ class _Ledger:
     """Postings go through the driver's cursor with fixed SQL: the ledger is the hottest
     write path, and SQLAlchemy's per-statement machinery cost more than the inserts."""
 
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
-        self._postgres = connection.dialect.name == "postgresql"
-        self._sql = _POSTGRES_SQL if self._postgres else _SQLITE_SQL
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def append(self, draft: EntryDraft) -> JournalEntry:
         return self.append_many([draft])[0]
 
     def append_many(self, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
         assert drafts, "nothing to post"
-        sql = self._sql
-        # The driver's own cursor, inside the same transaction as the rest of the unit of work.
-        cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        if self._postgres:
-            cursor.execute(sql.lock, (_PG_LEDGER_LOCK,))
-        cursor.execute(sql.head)
-        head = cursor.fetchone()
+        sql, driver = _LEDGER_SQL, self._d
+        if driver.postgres:
+            driver.one(sql.lock, (_PG_LEDGER_LOCK,))
+        head = driver.one(sql.head)
         entry_id, previous = (head[0], head[1]) if head else (0, GENESIS_HASH)
         entries, entry_rows, line_rows = [], [], []
         changes: dict[str, int] = {}
@@ -262,7 +265,7 @@ class _Ledger:
                 (
                     entry_id,
                     draft.idempotency_key,
-                    self._date(draft.business_date),
+                    driver.date_in(draft.business_date),
                     draft.kind.value,
                     draft.customer_id,
                     draft.reverses_entry_id,
@@ -278,22 +281,17 @@ class _Ledger:
                 )
                 changes[name] = changes.get(name, 0) + line.signed_fen()
         try:
-            cursor.executemany(sql.insert_entry, entry_rows)
-        except self._c.dialect.loaded_dbapi.IntegrityError as error:
+            driver.many(sql.insert_entry, entry_rows)
+        except driver.integrity_error as error:
             keys = ", ".join(repr(d.idempotency_key) for d in drafts[:3])
             raise Conflict(
                 f"idempotency key already posted (one of {keys})",
                 field="idempotency_key",
                 rule="IDEMPOTENCY_KEY_UNIQUE",
             ) from error
-        cursor.executemany(sql.insert_line, line_rows)
-        cursor.executemany(sql.upsert_balance, list(changes.items()))
-        cursor.close()
+        driver.many(sql.insert_line, line_rows)
+        driver.many(sql.upsert_balance, list(changes.items()))
         return entries
-
-    def _date(self, day: date) -> date | str:
-        # SQLAlchemy keeps SQLite dates as ISO text; the driver SQL must write the same.
-        return day if self._postgres else day.isoformat()
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
         row = self._c.execute(_ENTRY_BY_KEY, {"key": idempotency_key}).first()
@@ -413,36 +411,23 @@ def _ledger_sql(mark: str) -> _LedgerSql:
     )
 
 
-_SQLITE_SQL = _ledger_sql("?")
-_POSTGRES_SQL = _ledger_sql("%s")
+_LEDGER_SQL = _ledger_sql("%s")
 
 
 def _iso(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
-_PAYLATER_DOCUMENT = sa.select(paylater_accounts.c.document).where(
-    paylater_accounts.c.customer_id == _KEY
-)
-_PAYLATER_VALUES: dict[str, Any] = {
-    name: sa.bindparam(name)
-    for name in ("statement_day", "status", "principal_fen", "next_wake_on", "document")
-}
-_PAYLATER_UPDATE = (
-    paylater_accounts.update()
-    .where(paylater_accounts.c.customer_id == _KEY)
-    .values(_PAYLATER_VALUES)
-)
+_PAYLATER_SET = "status = %s, principal_fen = %s, next_wake_on = %s, document = %s"
+_PAYLATER_UPDATE = f"UPDATE paylater_accounts SET {_PAYLATER_SET} WHERE customer_id = %s"
 _PAYLATER_CLOSE = (
-    paylater_accounts.update()
-    .where(paylater_accounts.c.customer_id == _KEY)
-    .values({**_PAYLATER_VALUES, "closed_through": sa.bindparam("closed_through")})
+    f"UPDATE paylater_accounts SET {_PAYLATER_SET}, closed_through = %s WHERE customer_id = %s"
 )
 
 
 class _PayLater:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def _row(self, account: PayLaterAccount, next_wake_on: date | None) -> dict[str, Any]:
         return {
@@ -461,10 +446,12 @@ class _PayLater:
         )
 
     def get(self, customer_id: str) -> PayLaterAccount:
-        document = self._c.execute(_PAYLATER_DOCUMENT, {"key": customer_id}).scalar()
-        if document is None:
+        row = self._d.one(
+            "SELECT document FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
+        )
+        if row is None:
             raise CustomerNotFound(customer_id)
-        return paylater_from_dict(json.loads(document))
+        return paylater_from_dict(json.loads(row[0]))
 
     def save(
         self,
@@ -473,14 +460,21 @@ class _PayLater:
         next_wake_on: date | None,
         closed_through: date | None = None,
     ) -> None:
-        values = self._row(account, next_wake_on)
-        values["key"] = account.customer_id
+        driver = self._d
+        document = json.dumps(paylater_to_dict(account), separators=(",", ":"))
+        row = [
+            account.status.value,
+            account.principal_outstanding_fen(),
+            driver.date_in(next_wake_on),
+            document,
+        ]
         if closed_through is None:
-            result = self._c.execute(_PAYLATER_UPDATE, values)
+            changed = driver.run(_PAYLATER_UPDATE, (*row, account.customer_id))
         else:
-            values["closed_through"] = closed_through
-            result = self._c.execute(_PAYLATER_CLOSE, values)
-        assert result.rowcount == 1, account.customer_id
+            changed = driver.run(
+                _PAYLATER_CLOSE, (*row, driver.date_in(closed_through), account.customer_id)
+            )
+        assert changed == 1, account.customer_id
 
     def due(self, on: date, *, limit: int) -> list[str]:
         table = paylater_accounts
@@ -552,15 +546,13 @@ def _decision(row: sa.Row[Any]) -> DecisionRecord:
     )
 
 
-_LAST_CLOSED = sa.select(sa.func.max(closed_days.c.business_date))
-
-
 class _CloseOfDay:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def last_closed(self) -> date | None:
-        return self._c.execute(_LAST_CLOSED).scalar()
+        row = self._d.one("SELECT max(business_date) FROM closed_days")
+        return self._d.date_out(row[0]) if row else None
 
     def is_closed(self, on: date) -> bool:
         return (
@@ -580,19 +572,18 @@ class _CloseOfDay:
         )
 
 
-_LATEST_VERSION = sa.select(sa.func.max(parameter_versions.c.version))
 _VERSION = sa.select(parameter_versions).where(parameter_versions.c.version == _KEY)
 
 
 class _Parameters:
     """Versions never change once stored, so each is read and parsed once per store."""
 
-    def __init__(self, connection: sa.Connection, cache: dict[int, ParameterSet]):
-        self._c, self._cache = connection, cache
+    def __init__(self, connection: sa.Connection, driver: Driver, cache: dict[int, ParameterSet]):
+        self._c, self._d, self._cache = connection, driver, cache
 
     def current(self) -> ParameterSet | None:
-        latest = self._c.execute(_LATEST_VERSION).scalar()
-        return self.get(latest) if latest is not None else None
+        row = self._d.one("SELECT max(version) FROM parameter_versions")
+        return self.get(row[0]) if row and row[0] is not None else None
 
     def get(self, version: int) -> ParameterSet | None:
         cached = self._cache.get(version)
@@ -687,6 +678,8 @@ class SqlUnitOfWork:
     decisions: _Decisions
     eod: _CloseOfDay
 
+    _driver: Driver
+
     def __init__(self, store: SqlStore, *, readonly: bool):
         self._store, self._readonly = store, readonly
         self._connection: sa.Connection | None = None
@@ -703,14 +696,15 @@ class SqlUnitOfWork:
             connection = connection.execution_options(**options)
         self._connection = connection
         self._transaction = connection.begin()
+        driver = self._driver = Driver(connection)
         self.customers = _Customers(connection, self._store.id_key)
-        self.limits = _Limits(connection)
-        self.ledger = _Ledger(connection)
-        self.parameters = _Parameters(connection, self._store.parameter_cache)
+        self.limits = _Limits(connection, driver)
+        self.ledger = _Ledger(connection, driver)
+        self.parameters = _Parameters(connection, driver, self._store.parameter_cache)
         self.audit = _Audit(connection)
-        self.paylater = _PayLater(connection)
+        self.paylater = _PayLater(connection, driver)
         self.decisions = _Decisions(connection)
-        self.eod = _CloseOfDay(connection)
+        self.eod = _CloseOfDay(connection, driver)
         return self
 
     def __exit__(
@@ -724,6 +718,7 @@ class SqlUnitOfWork:
             if self._transaction is not None and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
+            self._driver.close()
             self._connection.close()
             self._connection = self._transaction = None
 

@@ -1,0 +1,58 @@
+"""The driver's own cursor, for the few statements on every operation's path.
+
+SQLAlchemy's per-statement machinery costs more than these small keyed reads and writes, so
+they go straight to the DBAPI cursor of the unit of work's connection, inside the same
+transaction. SQL is written with `%s` and turned into `?` for SQLite; SQLite keeps dates as
+ISO text (as SQLAlchemy does), PostgreSQL as dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@cache
+def _qmark(sql: str) -> str:
+    return sql.replace("%s", "?")
+
+
+class Driver:
+    def __init__(self, connection: sa.Connection):
+        self.postgres = connection.dialect.name == "postgresql"
+        driver_connection = connection.connection.driver_connection
+        assert driver_connection is not None
+        self.cursor = driver_connection.cursor()
+        self.integrity_error: type[Exception] = connection.dialect.loaded_dbapi.IntegrityError
+
+    def sql(self, text: str) -> str:
+        return text if self.postgres else _qmark(text)
+
+    def date_in(self, day: date | None) -> date | str | None:
+        if day is None or self.postgres:
+            return day
+        return day.isoformat()
+
+    def date_out(self, value: Any) -> date | None:
+        if value is None or isinstance(value, date):
+            return value
+        return date.fromisoformat(value)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self.cursor.execute(self.sql(sql), params)
+        row: tuple[Any, ...] | None = self.cursor.fetchone()
+        return row
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.cursor.execute(self.sql(sql), params)
+        return int(self.cursor.rowcount)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.cursor.executemany(self.sql(sql), rows)
+
+    def close(self) -> None:
+        self.cursor.close()
