@@ -7,7 +7,7 @@ retries, limit changes, and `ledger verify`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,9 +40,12 @@ def demo(
     ] = Path("creditlink-demo"),
 ) -> None:
     """Show what creditlink does, on a fresh SQLite book."""
+    from creditlink.application.close_of_day import close_day
     from creditlink.application.credit import repay_principal
     from creditlink.application.customers import change_limits, onboard_customer, show_customer
     from creditlink.application.ledger import verify_ledger
+    from creditlink.application.paylater import Shortcut, repay
+    from creditlink.application.queries import customer_state
     from creditlink.bootstrap import open_book
     from creditlink.domain.money import format_fen
     from creditlink.interfaces.cli.views import report_data
@@ -126,6 +129,50 @@ def demo(
         )
     )
 
+    # Close every business day through 4 February: the 1 February statements are produced
+    # in the close of 31 January.
+    day = start
+    while day <= date(2026, 2, 4):
+        close_day(book.store, on=day, clock=book.clock)
+        day += timedelta(days=1)
+    rows = []
+    for customer_id, *_ in DEMO_PEOPLE:
+        account = customer_state(
+            book.store.reader(), customer_id=customer_id, on=date(2026, 2, 4)
+        ).paylater
+        for statement in account.statements:
+            rows.append(
+                [
+                    customer_id,
+                    statement.statement_date.isoformat(),
+                    format_fen(statement.purchases_fen),
+                    format_fen(statement.new_balance_fen),
+                    format_fen(statement.minimum_payment_fen),
+                    statement.due_date.isoformat(),
+                ]
+            )
+    screen.print(
+        table(
+            "3. Close of day through 2026-02-04: the first statements",
+            ["who", "statement", "purchases", "new balance", "minimum", "due"],
+            rows,
+        )
+    )
+
+    paid = repay(
+        book.store.unit_of_work(),
+        customer_id="c1",
+        amount=Shortcut.DUE,
+        on=date(2026, 2, 5),
+        idempotency_key="demo-pay-c1",
+    )
+    minimum = repay(
+        book.store.unit_of_work(),
+        customer_id="c2",
+        amount=Shortcut.MINIMUM,
+        on=date(2026, 2, 5),
+        idempotency_key="demo-pay-c2",
+    )
     repaid = repay_principal(
         book.store.unit_of_work(),
         customer_id="c1",
@@ -145,24 +192,24 @@ def demo(
         cap_loan_fen=2_000_000,
     )
     later = show_customer(book.store.reader(), customer_id="c3", on=date(2026, 2, 12))
+    held = (
+        f"cap cut at once; increase held until {change.pending.effective_on}"
+        if change.pending
+        else "applied"
+    )
     screen.print(
         table(
-            "3. Repayment and limit changes",
-            ["customer", "what", "result"],
+            "4. Repayments and limit changes on 2026-02-05",
+            ["who", "what", "result"],
             [
+                ["c1", "pays the statement in full (due)", f"{format_fen(paid.amount_fen)} paid"],
+                ["c2", "pays the minimum", f"{format_fen(minimum.amount_fen)} paid"],
                 [
                     "c1",
                     "repays 2000.00 of loan principal",
-                    f"entry {repaid.entry.entry_id}; "
                     f"loan available {format_fen(repaid.available_fen)}",
                 ],
-                [
-                    "c3",
-                    "joint limit 30000.00 → 40000.00, loan cap 30000.00 → 20000.00",
-                    f"cap cut at once; increase held until {change.pending.effective_on}"
-                    if change.pending
-                    else "applied",
-                ],
+                ["c3", "joint limit 30000.00 → 40000.00, loan cap 30000.00 → 20000.00", held],
                 [
                     "c3",
                     "on 2026-02-12",
@@ -176,7 +223,7 @@ def demo(
     report = report_data(verify_ledger(book.store.reader()))
     screen.print(
         table(
-            "4. Ledger verification",
+            "5. Ledger verification",
             ["check", "result"],
             [
                 ["entries", str(report["entries"])],

@@ -26,7 +26,19 @@ def table(title: str | None, columns: list[str], rows: list[list[str]]) -> Any:
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         numeric = column.lower().endswith(
-            ("limit", "cap", "used", "available", "balance", "amount", "debit", "credit")
+            (
+                "limit",
+                "cap",
+                "used",
+                "available",
+                "balance",
+                "amount",
+                "debit",
+                "credit",
+                "purchases",
+                "minimum",
+                "paid",
+            )
         )
         grid.add_column(column, justify="right" if numeric else "left")
     for row in rows:
