@@ -17,13 +17,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from creditlink.adapters.clock import FixedClock
-from creditlink.application.credit import draw_on_limit
 from creditlink.application.customers import onboard_customer
+from creditlink.application.loans import draw_loan
 from creditlink.application.paylater import purchase
 from creditlink.application.ports import Store
 from creditlink.bootstrap import Book, memory_book, open_book
 from creditlink.domain.customer import national_id_check_character
 from creditlink.domain.limits import LimitExceeded
+from creditlink.domain.loan.schedule import Method
 from creditlink.domain.products import Product
 
 settings.register_profile(
@@ -136,9 +137,10 @@ def mem() -> Book:
 def spend(
     store: Store, customer_id: str, product: Product, amount: int, key: str, on: date = DAY
 ) -> int | None:
-    """A purchase or a loan draw; returns the entry id, or None when declined."""
+    """A purchase or a 3-month loan draw: the entry id, `LimitExceeded` when the limit says
+    no, and None when declined for another reason."""
     if product is Product.PAYLATER:
-        result = purchase(
+        decided = purchase(
             store.unit_of_work(),
             customer_id=customer_id,
             ref=key,
@@ -148,18 +150,20 @@ def spend(
             on=on,
             idempotency_key=key,
         )
-        if not result.approved:
-            if "LIMIT_EXCEEDED" in result.decision.reasons:
-                raise LimitExceeded(product=product, amount_fen=amount, available_fen=-1)
-            return None
-        assert result.entry is not None
-        return result.entry.entry_id
-    posted = draw_on_limit(
-        store.unit_of_work(),
-        customer_id=customer_id,
-        product=product,
-        amount_fen=amount,
-        on=on,
-        idempotency_key=key,
-    )
-    return posted.entry.entry_id
+    else:
+        decided = draw_loan(
+            store.unit_of_work(),
+            customer_id=customer_id,
+            ref=key,
+            amount_fen=amount,
+            term_months=3,
+            method=Method.EQUAL_PRINCIPAL,
+            on=on,
+            idempotency_key=key,
+        )
+    if not decided.approved:
+        if "LIMIT_EXCEEDED" in decided.decision.reasons:
+            raise LimitExceeded(product=product, amount_fen=amount, available_fen=-1)
+        return None
+    assert decided.entry is not None
+    return decided.entry.entry_id

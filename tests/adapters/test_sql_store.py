@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,10 +16,10 @@ from hypothesis import strategies as st
 from creditlink.adapters.sql.engine import create_engine, normalise_url
 from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD, current_revision
 from creditlink.adapters.sql.tables import journal_lines, metadata
-from creditlink.application.credit import repay_principal
 from creditlink.application.ledger import post_adjustment, verify_ledger
+from creditlink.application.paylater import repay as repay_paylater
 from creditlink.bootstrap import Book, open_book
-from creditlink.domain.errors import Conflict, InvalidInput
+from creditlink.domain.errors import Conflict, CreditlinkError, InvalidInput
 from creditlink.domain.ledger import Account, AccountCode, credit, debit
 from creditlink.domain.limits import LimitExceeded
 from creditlink.domain.products import Product
@@ -115,10 +116,11 @@ def race(
 
 
 def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> None:
-    # Joint limit 10,000.00; 8 threads x 10 attempts of 300.00 = 24,000.00 asked for.
+    # Joint limit 10,000.00; 8 threads x 10 attempts of 500.00 = 40,000.00 asked for, half as
+    # purchases (cap 7,000.00) and half as loan draws (cap 6,000.00, minimum 500.00).
     add_customer(sql_book.store, "c1", joint=1_000_000, cap_paylater=700_000, cap_loan=600_000)
     errors = race(
-        sql_book, threads=8, attempts=10, amount=30_000, products=[Product.PAYLATER, Product.LOAN]
+        sql_book, threads=8, attempts=10, amount=50_000, products=[Product.PAYLATER, Product.LOAN]
     )
     assert errors == []
     with sql_book.store.reader() as uow:
@@ -127,9 +129,9 @@ def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> N
     assert limit.used_paylater_fen <= 700_000
     assert limit.used_loan_fen <= 600_000
     assert limit.used_fen <= 1_000_000
-    # 10,000.00 / 300.00 = 33 draws fit and no more; all 33 happened.
-    assert limit.used_fen == 33 * 30_000
-    assert entries == 33
+    # 10,000.00 / 500.00 = 20 fit and no more; all 20 happened.
+    assert limit.used_fen == 20 * 50_000
+    assert entries == 20
     report = verify_ledger(sql_book.store.reader())
     assert report.ok, report.problems
 
@@ -216,14 +218,14 @@ def test_any_sequence_of_postings_on_sqlite_verifies(
                     idempotency_key=key,
                 )
             elif kind == "repay":
-                repay_principal(
-                    book.store.unit_of_work(),
-                    customer_id="c1",
-                    product=Product.LOAN,
-                    amount_fen=amount,
-                    on=DAY,
-                    idempotency_key=key,
-                )
+                with contextlib.suppress(CreditlinkError):
+                    repay_paylater(
+                        book.store.unit_of_work(),
+                        customer_id="c1",
+                        amount=amount,
+                        on=DAY,
+                        idempotency_key=key,
+                    )
             else:
                 spend(book.store, "c1", Product(kind), amount, key, on=DAY)
         except (LimitExceeded, InvalidInput):

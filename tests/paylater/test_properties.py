@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,7 +43,7 @@ def apply(
     book: object,
     number: int,
     day: date,
-    step: tuple[object, ...],
+    step: tuple[Any, ...],
     purchases: list[str],
     plans: list[str],
 ) -> None:
@@ -85,7 +86,7 @@ def apply(
         paylater.repay(uow, customer_id="c1", amount=amount, on=day, idempotency_key=key)
     elif kind == "convert_purchase" and purchases:
         ref = purchases[int(step[1]) % len(purchases)]
-        result = paylater.convert_to_installments(
+        converted = paylater.convert_to_installments(
             uow,
             customer_id="c1",
             plan_ref=key,
@@ -94,12 +95,12 @@ def apply(
             idempotency_key=key,
             purchase_ref=ref,
         )
-        if result.plan is not None:
+        if converted.plan is not None:
             plans.append(key)
     elif kind == "convert_statement":
         state = customer_state(store.reader(), customer_id="c1", on=day).paylater
         if state.statements:
-            result = paylater.convert_to_installments(
+            converted = paylater.convert_to_installments(
                 uow,
                 customer_id="c1",
                 plan_ref=key,
@@ -108,7 +109,7 @@ def apply(
                 idempotency_key=key,
                 statement_date=state.statements[-1].statement_date,
             )
-            if result.plan is not None:
+            if converted.plan is not None:
                 plans.append(key)
     elif kind == "settle" and plans:
         paylater.settle_installments(
@@ -123,13 +124,13 @@ def apply(
 @settings(deadline=None)
 @given(history)
 def test_every_statement_adds_up_and_the_ledger_verifies(
-    script: list[tuple[int, tuple[object, ...]]],
+    script: list[tuple[int, tuple[Any, ...]]],
 ) -> None:
     book = memory_book(clock=CLOCK)
     add_customer(book.store, "c1", joint=1_000_000, cap_paylater=800_000, sequence=1)
     purchases: list[str] = []
     plans: list[str] = []
-    by_day: dict[int, list[tuple[object, ...]]] = {}
+    by_day: dict[int, list[tuple[Any, ...]]] = {}
     for offset, step in script:
         by_day.setdefault(offset, []).append(step)
     number = 0

@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from creditlink.domain.loan.loan import Loan, LoanInstallment, LoanStatus
+from creditlink.domain.loan.schedule import Method
 from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.domain.paylater.records import (
     AccountStatus,
@@ -188,4 +190,78 @@ def paylater_from_dict(data: dict[str, Any]) -> PayLaterAccount:
         written_off_on=_date(data["written_off_on"]),
         write_off_dpd=data["write_off_dpd"],
         recovered_fen=data["recovered"],
+    )
+
+
+def loan_to_dict(loan: Loan) -> dict[str, Any]:
+    return {
+        "v": FORMAT_VERSION,
+        "ref": loan.ref,
+        "customer_id": loan.customer_id,
+        "principal": loan.principal_fen,
+        "term_months": loan.term_months,
+        "method": loan.method.value,
+        "daily_rate": str(loan.daily_rate),
+        "drawn_on": _d(loan.drawn_on),
+        "status": loan.status.value,
+        "accrued_to": _d(loan.accrued_to),
+        "accrued_interest": str(loan.accrued_interest),
+        "early_interest": loan.early_interest_fen,
+        "written_off_on": _d(loan.written_off_on),
+        "write_off_dpd": loan.write_off_dpd,
+        "recovered": loan.recovered_fen,
+        "installments": [
+            [
+                i.k,
+                _d(i.due_date),
+                i.principal_fen,
+                i.interest_fen,
+                i.penalty_fen,
+                i.principal_paid_fen,
+                i.interest_paid_fen,
+                i.penalty_paid_fen,
+                i.billed,
+                i.cancelled,
+                str(i.penalty_accrued),
+                _d(i.penalty_to),
+            ]
+            for i in loan.installments
+        ],
+    }
+
+
+def loan_from_dict(data: dict[str, Any]) -> Loan:
+    assert data["v"] == FORMAT_VERSION, data["v"]
+    return Loan(
+        ref=data["ref"],
+        customer_id=data["customer_id"],
+        principal_fen=data["principal"],
+        term_months=data["term_months"],
+        method=Method(data["method"]),
+        daily_rate=Decimal(data["daily_rate"]),
+        drawn_on=_req(data["drawn_on"]),
+        status=LoanStatus(data["status"]),
+        accrued_to=_date(data["accrued_to"]),
+        accrued_interest=Decimal(data["accrued_interest"]),
+        early_interest_fen=data["early_interest"],
+        written_off_on=_date(data["written_off_on"]),
+        write_off_dpd=data["write_off_dpd"],
+        recovered_fen=data["recovered"],
+        installments=[
+            LoanInstallment(
+                row[0],
+                _req(row[1]),
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                Decimal(row[10]),
+                _date(row[11]),
+            )
+            for row in data["installments"]
+        ],
     )

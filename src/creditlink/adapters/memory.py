@@ -16,13 +16,19 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from creditlink.adapters.codecs import paylater_from_dict, paylater_to_dict
+from creditlink.adapters.codecs import (
+    loan_from_dict,
+    loan_to_dict,
+    paylater_from_dict,
+    paylater_to_dict,
+)
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
 from creditlink.domain.limits import JointLimit, limit_wake_on
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
@@ -42,6 +48,10 @@ class MemoryState:
     audit: list[AuditRecord] = field(default_factory=list)
     # customer_id -> (account document, next wake date, closed through)
     paylater: dict[str, tuple[dict[str, Any], date | None, date | None]] = field(
+        default_factory=dict
+    )
+    # (customer_id, ref) -> (loan document, next wake date, closed through)
+    loans: dict[tuple[str, str], tuple[dict[str, Any], date | None, date | None]] = field(
         default_factory=dict
     )
     decisions: list[DecisionRecord] = field(default_factory=list)
@@ -233,6 +243,56 @@ class _PayLater:
             yield self.get(customer_id)
 
 
+class _Loans:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def _put(
+        self, key: tuple[str, str], value: tuple[dict[str, Any], date | None, date | None]
+    ) -> None:
+        before = self._state.loans.get(key)
+        self._state.loans[key] = value
+        if before is None:
+            self._undo.append(lambda: self._state.loans.pop(key))
+        else:
+            self._undo.append(lambda: self._state.loans.__setitem__(key, before))
+
+    def add(self, loan: Loan, *, next_wake_on: date | None) -> None:
+        key = (loan.customer_id, loan.ref)
+        assert key not in self._state.loans
+        self._put(key, (loan_to_dict(loan), next_wake_on, None))
+
+    def find(self, customer_id: str, ref: str) -> Loan | None:
+        found = self._state.loans.get((customer_id, ref))
+        return loan_from_dict(copy.deepcopy(found[0])) if found is not None else None
+
+    def of_customer(self, customer_id: str) -> list[Loan]:
+        return [
+            loan_from_dict(copy.deepcopy(document))
+            for (owner, _), (document, _, _) in self._state.loans.items()
+            if owner == customer_id
+        ]
+
+    def save(
+        self, loan: Loan, *, next_wake_on: date | None, closed_through: date | None = None
+    ) -> None:
+        key = (loan.customer_id, loan.ref)
+        _, _, closed = self._state.loans[key]
+        self._put(key, (loan_to_dict(loan), next_wake_on, closed_through or closed))
+
+    def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
+        due = [
+            key
+            for key, (_, wake, closed) in sorted(self._state.loans.items())
+            if wake is not None and wake <= on and (closed is None or closed < on)
+        ]
+        return due[:limit]
+
+    def all(self) -> Iterator[Loan]:
+        for key in sorted(self._state.loans):
+            yield loan_from_dict(copy.deepcopy(self._state.loans[key][0]))
+
+
 class _Decisions:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
@@ -322,6 +382,7 @@ class MemoryUnitOfWork:
         self.parameters = _Parameters(state, self._undo)
         self.audit = _Audit(state, self._undo)
         self.paylater = _PayLater(state, self._undo)
+        self.loans = _Loans(state, self._undo)
         self.decisions = _Decisions(state, self._undo)
         self.eod = _CloseOfDay(state, self._undo)
 

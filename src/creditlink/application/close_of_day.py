@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DayWork, close_paylater_day
 from creditlink.application.ports import Clock, Store
@@ -33,6 +34,7 @@ class DayReport:
     on: date
     already_closed: bool
     accounts: int = 0
+    loans: int = 0
     statements: int = 0
     write_offs: int = 0
     limits: int = 0
@@ -77,7 +79,30 @@ def close_day(
         accounts += len(due)
         if progress is not None:
             progress(len(due))
+    loan_work = LoanDayWork()
+    loans = 0
+    while True:
+        with store.unit_of_work() as uow:
+            due_loans = uow.loans.due(on, limit=batch_size)
+            if not due_loans:
+                break
+            for customer_id, ref in due_loans:
+                close_loan_day(
+                    uow,
+                    customer_id=customer_id,
+                    ref=ref,
+                    on=on,
+                    parameters=parameters,
+                    work=loan_work,
+                )
+            uow.commit()
+        loans += len(due_loans)
+        if progress is not None:
+            progress(len(due_loans))
     summary = {
+        "loans": loans,
+        "loan_billings": loan_work.billed,
+        "loan_write_offs": loan_work.write_offs,
         "accounts": accounts,
         "statements": work.statements,
         "write_offs": work.write_offs,
@@ -90,9 +115,10 @@ def close_day(
     return DayReport(
         on=on,
         already_closed=False,
+        loans=loans,
+        write_offs=work.write_offs + loan_work.write_offs,
         accounts=accounts,
         statements=work.statements,
-        write_offs=work.write_offs,
         limits=limits,
     )
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from creditlink.application.errors import DuplicateCustomer
 from creditlink.application.parameters import current_parameters
@@ -50,6 +51,7 @@ def onboard_customer(
     actor: str,
     clock: Clock,
     statement_day: int | None = None,
+    loan_daily_rate: Decimal | None = None,
 ) -> CustomerView:
     """Validate every field first, then record the customer and the limit together."""
     customer = Customer(
@@ -77,6 +79,17 @@ def onboard_customer(
                 field="customer_id",
                 rule="CUSTOMER_ID_UNIQUE",
             )
+        if loan_daily_rate is None:
+            # No score yet: price as the riskiest grade the parameters still lend to.
+            rates = current_parameters(uow).values.loan_daily_rate_by_grade
+            loan_daily_rate = max(rates.values())
+        if not Decimal(0) < loan_daily_rate <= Decimal("0.01"):
+            raise InvalidInput(
+                f"must be above 0 and at most 0.01 a day, got {loan_daily_rate}",
+                field="loan_daily_rate",
+                rule="LOAN_RATE_RANGE",
+            )
+        customer = replace(customer, loan_daily_rate=loan_daily_rate)
         uow.customers.add(customer, national_id=identity)
         uow.limits.add(customer.customer_id, limit)
         day = statement_day or current_parameters(uow).values.paylater_statement_day

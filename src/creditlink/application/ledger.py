@@ -9,13 +9,12 @@ from datetime import date
 
 from creditlink.application.errors import EntryNotFound
 from creditlink.application.idempotency import first_result
+from creditlink.application.loans import expected_balances as loan_balances
 from creditlink.application.paylater import expected_balances
 from creditlink.application.ports import UnitOfWork
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import (
     GENESIS_HASH,
-    Account,
-    AccountCode,
     EntryDraft,
     EntryKind,
     JournalEntry,
@@ -23,6 +22,7 @@ from creditlink.domain.ledger import (
     Side,
     reversal_of,
 )
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.money import format_fen
 from creditlink.domain.products import Product
 
@@ -219,18 +219,29 @@ def _check_receivables(
         for name, value in expected_balances(account).items():
             expected[(account.customer_id, name)] = value
         paylater_principal[account.customer_id] = account.principal_outstanding_fen()
-    loan_principal = Account(AccountCode.PRINCIPAL_RECEIVABLE, Product.LOAN).name
+    loans_by_customer: dict[str, list[Loan]] = {}
+    for loan in uow.loans.all():
+        loans_by_customer.setdefault(loan.customer_id, []).append(loan)
+    for customer_id, loans in loans_by_customer.items():
+        for name, value in loan_balances(loans).items():
+            expected[(customer_id, name)] = value
     for customer_id, used_paylater, used_loan in uow.limits.all_usage():
-        expected[(customer_id, loan_principal)] = used_loan
-        recorded = paylater_principal.get(customer_id, 0)
-        if used_paylater != recorded:
-            report.receivables_ok = False
-            report.add(
-                "receivables",
-                f"customer {customer_id}",
-                f"the limit counts {format_fen(used_paylater)} of PayLater usage but "
-                f"the account owes {format_fen(recorded)} of principal",
-            )
+        owed = {
+            Product.PAYLATER: paylater_principal.get(customer_id, 0),
+            Product.LOAN: sum(
+                loan.outstanding_principal_fen() for loan in loans_by_customer.get(customer_id, [])
+            ),
+        }
+        for product, used in ((Product.PAYLATER, used_paylater), (Product.LOAN, used_loan)):
+            if used != owed[product]:
+                report.receivables_ok = False
+                report.add(
+                    "receivables",
+                    f"customer {customer_id}",
+                    f"the limit counts {format_fen(used)} of {product.value} usage but "
+                    f"the {product.value} records owe {format_fen(owed[product])} of "
+                    "principal",
+                )
     for key in sorted(set(expected) | set(by_customer)):
         customer_id, account_name = key
         in_ledger, in_records = by_customer.get(key, 0), expected.get(key, 0)

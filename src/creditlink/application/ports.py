@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.ledger import EntryDraft, JournalEntry, StoredEntry
 from creditlink.domain.limits import JointLimit
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
@@ -102,6 +103,26 @@ class PayLaterRepository(Protocol):
     def all(self) -> Iterator[PayLaterAccount]: ...
 
 
+class LoanRepository(Protocol):
+    def add(self, loan: Loan, *, next_wake_on: date | None) -> None: ...
+
+    def find(self, customer_id: str, ref: str) -> Loan | None: ...
+
+    def of_customer(self, customer_id: str) -> list[Loan]:
+        """The customer's loans in the order drawn."""
+        ...
+
+    def save(
+        self, loan: Loan, *, next_wake_on: date | None, closed_through: date | None = None
+    ) -> None: ...
+
+    def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
+        """(customer_id, ref) of loans that wake on or before `on`, not yet closed for it."""
+        ...
+
+    def all(self) -> Iterator[Loan]: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecisionRecord:
     """A decision as stored: what was asked, the outcome, every failed rule, and the
@@ -188,6 +209,9 @@ class UnitOfWork(Protocol):
 
     @property
     def paylater(self) -> PayLaterRepository: ...
+
+    @property
+    def loans(self) -> LoanRepository: ...
 
     @property
     def decisions(self) -> DecisionRepository: ...

@@ -9,6 +9,7 @@ from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
 from creditlink.domain.limits import JointLimit
+from creditlink.domain.loan.loan import Loan, LoanStatus
 from creditlink.domain.paylater.account import PayLaterAccount
 
 
@@ -17,6 +18,7 @@ class CustomerState:
     customer: Customer
     limit: JointLimit
     paylater: PayLaterAccount
+    loans: list[Loan]
     on: date
 
     @property
@@ -26,11 +28,17 @@ class CustomerState:
     @property
     def dpd(self) -> int:
         """The customer's DPD: the worst over products."""
-        return self.paylater_dpd
+        return max([self.paylater_dpd, *(loan.dpd(self.on) for loan in self.loans)])
+
+    @property
+    def written_off(self) -> bool:
+        return self.paylater.written_off or any(
+            loan.status is LoanStatus.WRITTEN_OFF for loan in self.loans
+        )
 
     @property
     def bucket(self) -> Bucket:
-        return bucket_of(self.dpd, written_off=self.paylater.written_off)
+        return bucket_of(self.dpd, written_off=self.written_off)
 
     @property
     def credit_balance_fen(self) -> int:
@@ -43,6 +51,7 @@ def customer_state(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerSt
             customer=uow.customers.get(customer_id),
             limit=uow.limits.get(customer_id).apply_due_increase(on=on),
             paylater=uow.paylater.get(customer_id),
+            loans=uow.loans.of_customer(customer_id),
             on=on,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from creditlink.domain.errors import InvalidInput
 
@@ -130,6 +131,7 @@ class Customer:
     national_id_masked: str
     mobile: str
     onboarded_on: date
+    loan_daily_rate: Decimal = Decimal("0.0005")
 
     @property
     def mobile_masked(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from creditlink.domain.limits import AlertLevel, JointLimit
@@ -77,3 +78,28 @@ def decide_conversion(*, limit: JointLimit, written_off: bool, refusal: str | No
     if written_off or limit.level is AlertLevel.FREEZE:
         return _verdict(["CUSTOMER_FROZEN"])
     return _verdict([refusal] if refusal else [])
+
+
+def decide_draw(
+    *,
+    limit: JointLimit,
+    written_off: bool,
+    amount_fen: int,
+    on: date,
+    apr: Decimal,
+    parameters: Parameters,
+) -> Verdict:
+    """A cash-loan draw: frozen, restricted, below the minimum, above the limit, above the
+    APR cap, listed in that order."""
+    if written_off or limit.level is AlertLevel.FREEZE:
+        return _verdict(["CUSTOMER_FROZEN"])
+    reasons = []
+    if limit.level is AlertLevel.RESTRICT:
+        reasons.append("LINKED_RESTRICTION")
+    if amount_fen < parameters.loan_min_amount:
+        reasons.append("BELOW_LOAN_MINIMUM")
+    if amount_fen > limit.within_limits(Product.LOAN, on):
+        reasons.append("LIMIT_EXCEEDED")
+    if apr > parameters.apr_cap:
+        reasons.append("APR_CAP_EXCEEDED")
+    return _verdict(reasons)

@@ -8,13 +8,19 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from creditlink.adapters.codecs import paylater_from_dict, paylater_to_dict
+from creditlink.adapters.codecs import (
+    loan_from_dict,
+    loan_to_dict,
+    paylater_from_dict,
+    paylater_to_dict,
+)
 from creditlink.adapters.sql.driver import Driver
 from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
@@ -27,6 +33,7 @@ from creditlink.adapters.sql.tables import (
     journal_entries,
     journal_lines,
     ledger_balances,
+    loans,
     parameter_versions,
     paylater_accounts,
 )
@@ -53,6 +60,7 @@ from creditlink.domain.limits import (
     TemporaryLimit,
     limit_wake_on,
 )
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
@@ -78,6 +86,7 @@ class _Customers:
                 national_id_masked=customer.national_id_masked,
                 mobile=customer.mobile,
                 onboarded_on=customer.onboarded_on,
+                loan_daily_rate=str(customer.loan_daily_rate),
             )
         )
 
@@ -121,6 +130,7 @@ def _customer(row: sa.Row[Any]) -> Customer:
         national_id_masked=row.national_id_masked,
         mobile=row.mobile,
         onboarded_on=row.onboarded_on,
+        loan_daily_rate=Decimal(row.loan_daily_rate),
     )
 
 
@@ -501,6 +511,86 @@ _DECISION_INSERT = decisions.insert()
 _DECISION_BY_KEY = sa.select(decisions).where(decisions.c.idempotency_key == _KEY)
 
 
+class _Loans:
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
+
+    def add(self, loan: Loan, *, next_wake_on: date | None) -> None:
+        self._c.execute(
+            loans.insert().values(
+                customer_id=loan.customer_id,
+                ref=loan.ref,
+                status=loan.status.value,
+                outstanding_principal_fen=loan.outstanding_principal_fen(),
+                next_wake_on=next_wake_on,
+                document=_loan_document(loan),
+            )
+        )
+
+    def find(self, customer_id: str, ref: str) -> Loan | None:
+        row = self._d.one(
+            "SELECT document FROM loans WHERE customer_id = %s AND ref = %s", (customer_id, ref)
+        )
+        return loan_from_dict(json.loads(row[0])) if row is not None else None
+
+    def of_customer(self, customer_id: str) -> list[Loan]:
+        rows = self._c.execute(
+            sa.select(loans.c.document)
+            .where(loans.c.customer_id == customer_id)
+            .order_by(loans.c.ref)
+        )
+        found = [loan_from_dict(json.loads(row.document)) for row in rows]
+        return sorted(found, key=lambda loan: (loan.drawn_on, loan.ref))
+
+    def save(
+        self, loan: Loan, *, next_wake_on: date | None, closed_through: date | None = None
+    ) -> None:
+        driver = self._d
+        row = [
+            loan.status.value,
+            loan.outstanding_principal_fen(),
+            driver.date_in(next_wake_on),
+            _loan_document(loan),
+        ]
+        if closed_through is None:
+            changed = driver.run(_LOAN_UPDATE, (*row, loan.customer_id, loan.ref))
+        else:
+            changed = driver.run(
+                _LOAN_CLOSE, (*row, driver.date_in(closed_through), loan.customer_id, loan.ref)
+            )
+        assert changed == 1, (loan.customer_id, loan.ref)
+
+    def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
+        rows = self._c.execute(
+            sa.select(loans.c.customer_id, loans.c.ref)
+            .where(
+                loans.c.next_wake_on <= on,
+                sa.or_(loans.c.closed_through.is_(None), loans.c.closed_through < on),
+            )
+            .order_by(loans.c.customer_id, loans.c.ref)
+            .limit(limit)
+        )
+        return [(row.customer_id, row.ref) for row in rows]
+
+    def all(self) -> Iterator[Loan]:
+        rows = self._c.execute(
+            sa.select(loans.c.document).order_by(loans.c.customer_id, loans.c.ref)
+        )
+        for row in rows:
+            yield loan_from_dict(json.loads(row.document))
+
+
+def _loan_document(loan: Loan) -> str:
+    return json.dumps(loan_to_dict(loan), separators=(",", ":"))
+
+
+_LOAN_SET = "status = %s, outstanding_principal_fen = %s, next_wake_on = %s, document = %s"
+_LOAN_UPDATE = f"UPDATE loans SET {_LOAN_SET} WHERE customer_id = %s AND ref = %s"
+_LOAN_CLOSE = (
+    f"UPDATE loans SET {_LOAN_SET}, closed_through = %s WHERE customer_id = %s AND ref = %s"
+)
+
+
 class _Decisions:
     def __init__(self, connection: sa.Connection):
         self._c = connection
@@ -675,6 +765,7 @@ class SqlUnitOfWork:
     parameters: _Parameters
     audit: _Audit
     paylater: _PayLater
+    loans: _Loans
     decisions: _Decisions
     eod: _CloseOfDay
 
@@ -703,6 +794,7 @@ class SqlUnitOfWork:
         self.parameters = _Parameters(connection, driver, self._store.parameter_cache)
         self.audit = _Audit(connection)
         self.paylater = _PayLater(connection, driver)
+        self.loans = _Loans(connection, driver)
         self.decisions = _Decisions(connection)
         self.eod = _CloseOfDay(connection, driver)
         return self

@@ -30,6 +30,7 @@ customers = sa.Table(
         nullable=False,
         server_default=sa.func.current_timestamp(),
     ),
+    sa.Column("loan_daily_rate", sa.String(12), nullable=False, server_default="0.0005"),
 )
 
 customer_limits = sa.Table(
@@ -168,4 +169,18 @@ closed_days = sa.Table(
     sa.Column("business_date", sa.Date, primary_key=True),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("summary_json", sa.Text, nullable=False),
+)
+
+loans = sa.Table(
+    "loans",
+    metadata,
+    sa.Column(
+        "customer_id", sa.String(64), sa.ForeignKey("customers.customer_id"), primary_key=True
+    ),
+    sa.Column("ref", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("outstanding_principal_fen", Money, nullable=False),
+    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.Column("closed_through", sa.Date),
+    sa.Column("document", sa.Text, nullable=False),
 )

@@ -41,9 +41,9 @@ def demo(
 ) -> None:
     """Show what creditlink does, on a fresh SQLite book."""
     from creditlink.application.close_of_day import close_day
-    from creditlink.application.credit import repay_principal
     from creditlink.application.customers import change_limits, onboard_customer, show_customer
     from creditlink.application.ledger import verify_ledger
+    from creditlink.application.loans import repay_loan
     from creditlink.application.paylater import Shortcut, repay
     from creditlink.application.queries import customer_state
     from creditlink.bootstrap import open_book
@@ -173,14 +173,15 @@ def demo(
         on=date(2026, 2, 5),
         idempotency_key="demo-pay-c2",
     )
-    repaid = repay_principal(
+    repaid = repay_loan(
         book.store.unit_of_work(),
         customer_id="c1",
-        product=Product.LOAN,
-        amount_fen=200_000,
+        loan_ref="demo-2",
+        amount=200_000,
         on=date(2026, 2, 5),
         idempotency_key="demo-repay-1",
     )
+    after = show_customer(book.store.reader(), customer_id="c1", on=date(2026, 2, 5))
     change = change_limits(
         book.store.unit_of_work(),
         customer_id="c3",
@@ -206,8 +207,8 @@ def demo(
                 ["c2", "pays the minimum", f"{format_fen(minimum.amount_fen)} paid"],
                 [
                     "c1",
-                    "repays 2000.00 of loan principal",
-                    f"loan available {format_fen(repaid.available_fen)}",
+                    f"prepays {format_fen(repaid.amount_fen)} of its loan, interest first",
+                    f"loan available {format_fen(after.available_loan_fen)}",
                 ],
                 ["c3", "joint limit 30000.00 → 40000.00, loan cap 30000.00 → 20000.00", held],
                 [
@@ -247,10 +248,10 @@ def _spend(
     book: Book, customer_id: str, product: Product, amount: int, what: str, key: str, on: date
 ) -> tuple[str, str]:
     """A purchase (category = the first word of `what`) or a loan draw: (outcome, left)."""
-    from creditlink.application.credit import draw_on_limit
     from creditlink.application.customers import show_customer
+    from creditlink.application.loans import draw_loan
     from creditlink.application.paylater import purchase
-    from creditlink.domain.errors import CreditlinkError
+    from creditlink.domain.loan.schedule import Method
     from creditlink.domain.money import format_fen
 
     if product is Product.PAYLATER:
@@ -270,16 +271,18 @@ def _spend(
             return ", ".join(result.decision.reasons), "-"
         assert result.entry is not None
         return f"entry {result.entry.entry_id}", format_fen(view.available_paylater_fen)
-    try:
-        posted = draw_on_limit(
-            book.store.unit_of_work(),
-            customer_id=customer_id,
-            product=product,
-            amount_fen=amount,
-            on=on,
-            idempotency_key=key,
-            description=what,
-        )
-    except CreditlinkError as refused:
-        return refused.rule, "-"
-    return f"entry {posted.entry.entry_id}", format_fen(posted.available_fen)
+    drawn = draw_loan(
+        book.store.unit_of_work(),
+        customer_id=customer_id,
+        ref=key,
+        amount_fen=amount,
+        term_months=12,
+        method=Method.EQUAL_INSTALLMENT,
+        on=on,
+        idempotency_key=key,
+    )
+    view = show_customer(book.store.reader(), customer_id=customer_id, on=on)
+    if not drawn.approved:
+        return ", ".join(drawn.decision.reasons), "-"
+    assert drawn.entry is not None
+    return f"entry {drawn.entry.entry_id}", format_fen(view.available_loan_fen)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from creditlink.application.ledger import LedgerReport
 from creditlink.application.ports import DecisionRecord
 from creditlink.application.queries import CustomerState
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.money import format_fen, format_rate
 from creditlink.domain.paylater.account import PayLaterAccount
 
@@ -30,7 +32,36 @@ def customer_json(state: CustomerState) -> dict[str, Any]:
         "grade": None,
         "credit_balance": format_fen(state.credit_balance_fen),
         "paylater": paylater_json(state.paylater),
-        "loans": {},
+        "loans": {loan.ref: loan_json(loan, on) for loan in state.loans},
+    }
+
+
+def loan_json(loan: Loan, on: date) -> dict[str, Any]:
+    return {
+        "status": loan.status.value,
+        "principal": format_fen(loan.principal_fen),
+        "method": loan.method.value,
+        "term_months": loan.term_months,
+        "daily_rate": format_rate(loan.daily_rate),
+        "apr": format_rate(loan.apr),
+        "drawn_on": loan.drawn_on.isoformat(),
+        "outstanding_principal": format_fen(loan.outstanding_principal_fen()),
+        "dpd": loan.dpd(on),
+        "principal_paid": format_fen(loan.principal_paid_fen()),
+        "interest_paid": format_fen(loan.interest_paid_fen()),
+        "penalty_paid": format_fen(loan.penalty_paid_fen()),
+        "installments": [
+            {
+                "k": i.k,
+                "due_date": i.due_date.isoformat(),
+                "principal": format_fen(i.principal_fen),
+                "interest": format_fen(loan.reported_interest_fen(i, on)),
+                "penalty": format_fen(loan.reported_penalty_fen(i)),
+                "paid": format_fen(i.paid_fen),
+                "status": i.state(on).value,
+            }
+            for i in loan.installments
+        ],
     }
 
 

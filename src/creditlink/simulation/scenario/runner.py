@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from creditlink.adapters.clock import FixedClock
-from creditlink.application import paylater
+from creditlink.application import loans, paylater
 from creditlink.application.close_of_day import close_day
 from creditlink.application.customers import (
     change_limits,
@@ -24,6 +24,7 @@ from creditlink.application.queries import customer_state, decisions
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.customer import national_id_check_character
 from creditlink.domain.errors import CreditlinkError
+from creditlink.domain.loan.schedule import Method
 from creditlink.simulation.scenario.expect import Failure, check
 from creditlink.simulation.scenario.loader import Event, Scenario, ScenarioError
 from creditlink.simulation.scenario.result import customer_json, decision_json, ledger_json
@@ -89,6 +90,7 @@ def _run(scenario: Scenario, book: Book, on_day: Callable[[date], None] | None) 
             actor=ACTOR,
             clock=clock,
             statement_day=customer.statement_day,
+            loan_daily_rate=customer.loan_daily_rate,
         )
     by_date: dict[date, list[Event]] = {}
     for event in scenario.events:
@@ -146,6 +148,27 @@ def _apply(scenario: Scenario, book: Book, event: Event, clock: FixedClock) -> N
                 paylater.settle_installments(
                     uow, customer_id=who, plan_ref=f["plan"], on=on, idempotency_key=key
                 )
+            case "draw_loan":
+                loans.draw_loan(
+                    uow,
+                    customer_id=who,
+                    ref=f["ref"],
+                    amount_fen=f["amount"],
+                    term_months=f["term_months"],
+                    method=Method.parse(f["method"]),
+                    on=on,
+                    idempotency_key=key,
+                )
+            case "repay" if f["product"] == "loan":
+                amount = f["amount"]
+                loans.repay_loan(
+                    uow,
+                    customer_id=who,
+                    loan_ref=f["loan"],
+                    on=on,
+                    idempotency_key=key,
+                    amount=paylater.Shortcut(amount) if isinstance(amount, str) else amount,
+                )
             case "repay" if f["product"] == "paylater":
                 amount = f["amount"]
                 paylater.repay(
@@ -186,14 +209,8 @@ def _apply(scenario: Scenario, book: Book, event: Event, clock: FixedClock) -> N
                     reason=f.get("reason", "scenario"),
                     clock=clock,
                 )
-            case _:
-                raise ScenarioError(
-                    scenario.path,
-                    event.line,
-                    "op",
-                    f"{event.op} ({f.get('product', '')}) needs the cash-loan "
-                    "product, which this version does not have yet",
-                )
+            case _:  # the loader admits only the operations above
+                raise AssertionError(event.op)
     except CreditlinkError as error:
         raise ScenarioError(
             scenario.path,
