@@ -268,8 +268,9 @@ class Loan:
                     + probe.early_interest_fen
                     + round_fen(probe.accrued_interest)
                 )
-        everything = due + sum(i.principal_due_fen for i in probe.installments
-                                if not i.billed and i.due_date > on)
+        everything = due + sum(
+            i.principal_due_fen for i in probe.installments if not i.billed and i.due_date > on
+        )
         current = probe.current()
         if current is not None and current.due_date > on:
             everything += round_fen(probe.accrued_interest)
