@@ -335,3 +335,103 @@ def test_every_command_is_documented_in_the_readme() -> None:
     assert len(commands) >= 10
     missing = [command for command in commands if command not in readme]
     assert missing == []
+
+
+def test_a_loan_quote_shows_the_schedule_and_the_apr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "loan",
+        "quote",
+        "--amount",
+        "12000.00",
+        "--term",
+        "12",
+        "--method",
+        "equal_installment",
+        "--rate",
+        "0.0005",
+        "--date",
+        "2026-01-15",
+        "--json",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    offer = json.loads(out)
+    # The shared example: r = 0.015, first part 920.16, 12,000 × 0.0005 × 31 days = 186.00.
+    assert offer["apr"] == "0.1825"
+    assert offer["installments"][0] == {
+        "k": 1,
+        "due_date": "2026-02-15",
+        "principal": "920.16",
+        "interest": "186.00",
+        "total": "1106.16",
+    }
+    assert offer["installments"][11]["principal"] == "1083.93"
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "loan",
+        "quote",
+        "--amount",
+        "12000.00",
+        "--term",
+        "12",
+        "--method",
+        "equal_installment",
+        "--rate",
+        "0.0007",
+        "--date",
+        "2026-01-15",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "APR_CAP_EXCEEDED" in err
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "loan",
+        "quote",
+        "--amount",
+        "12000.00",
+        "--term",
+        "5",
+        "--method",
+        "equal_installment",
+        "--rate",
+        "0.0005",
+        "--date",
+        "2026-01-15",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "term_months" in err
+
+
+def test_eod_closes_dates_in_order(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "eod",
+        "--date",
+        "2026-01-01",
+        "--through",
+        "2026-01-03",
+        "--json",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    assert [row["date"] for row in json.loads(out)] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    code, out, _ = cli(capsys, monkeypatch, "eod", "--date", "2026-01-03", "--json", "--db", db)
+    assert json.loads(out)[0]["already_closed"] is True
+    code, _, err = cli(capsys, monkeypatch, "eod", "--date", "2026-01-05", "--db", db)
+    assert code == 1
+    assert "2026-01-04" in err

@@ -263,11 +263,8 @@ class Loan:
             if installment.billed:
                 due += installment.billed_due_fen + round_fen(installment.penalty_accrued)
             elif installment.due_date == on:
-                due += (
-                    installment.principal_due_fen
-                    + probe.early_interest_fen
-                    + round_fen(probe.accrued_interest)
-                )
+                # Interest paid early in the period is paid already; only the rest is due.
+                due += installment.principal_due_fen + round_fen(probe.accrued_interest)
         everything = due + sum(
             i.principal_due_fen for i in probe.installments if not i.billed and i.due_date > on
         )

@@ -11,7 +11,16 @@ import sys
 import typer
 
 from creditlink import __version__
-from creditlink.interfaces.cli import customers, demo, eod, ledger, params, scenario, setup
+from creditlink.interfaces.cli import (
+    customers,
+    demo,
+    eod,
+    ledger,
+    loans,
+    params,
+    scenario,
+    setup,
+)
 
 app = typer.Typer(
     name="creditlink",
@@ -43,6 +52,7 @@ app.command("demo")(demo.demo)
 app.command("eod")(eod.eod)
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(loans.app, name="loan")
 app.add_typer(params.app, name="params")
 app.add_typer(scenario.app, name="scenario")
 

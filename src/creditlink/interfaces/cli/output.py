@@ -38,6 +38,8 @@ def table(title: str | None, columns: list[str], rows: list[list[str]]) -> Any:
                 "purchases",
                 "minimum",
                 "paid",
+                "principal",
+                "interest",
             )
         )
         grid.add_column(column, justify="right" if numeric else "left")
