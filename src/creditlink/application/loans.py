@@ -121,12 +121,16 @@ def next_wake_on(loan: Loan, *, closed_through: date, parameters: ParameterSet) 
         values.linkage_freeze_dpd,
         values.write_off_dpd,
     )
-    dpd = loan.dpd(closed_through)
-    if dpd:
-        oldest = closed_through - timedelta(days=dpd)
+    overdue = [
+        i.due_date
+        for i in loan.installments
+        if i.billed and (i.billed_due_fen > 0 or i.penalty_accrued > 0)
+    ]
+    if overdue:
+        oldest = min(overdue)
         candidates += [
             oldest + timedelta(days=t)
-            for t in thresholds
+            for t in sorted(thresholds)
             if oldest + timedelta(days=t) > closed_through
         ][:1]
     return min(candidates) if candidates else None

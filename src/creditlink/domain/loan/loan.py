@@ -122,7 +122,6 @@ class Loan:
     status: LoanStatus = LoanStatus.ACTIVE
     accrued_to: date | None = None
     accrued_interest: Decimal = Decimal(0)
-    early_interest_fen: int = 0
     written_off_on: date | None = None
     write_off_dpd: int = 0
     recovered_fen: int = 0
@@ -238,12 +237,10 @@ class Loan:
         """Bill the interest of `installment`'s period at its due date."""
         self._accrue_interest(installment.due_date)
         new = round_fen(self.accrued_interest)
-        # Interest paid early in the period was billed and paid when it was paid.
-        installment.interest_fen = self.early_interest_fen + new
-        installment.interest_paid_fen += self.early_interest_fen
+        # Interest paid early in the period is on the installment already, billed and paid.
+        installment.interest_fen += new
         installment.billed = True
         self.accrued_interest = Decimal(0)
-        self.early_interest_fen = 0
         return new
 
     # -- paying -------------------------------------------------------------------------
@@ -336,7 +333,8 @@ class Loan:
         interest = min(left, round_fen(self.accrued_interest))
         if interest:
             self.accrued_interest -= interest
-            self.early_interest_fen += interest
+            current.interest_fen += interest
+            current.interest_paid_fen += interest
             allocation.interest_billed_fen += interest
             allocation.interest_fen += interest
             left -= interest
@@ -349,10 +347,7 @@ class Loan:
         if paid == remaining:
             current.principal_fen = current.principal_paid_fen + paid
             current.principal_paid_fen = current.principal_fen
-            current.interest_fen = self.early_interest_fen
-            current.interest_paid_fen = current.interest_fen
             current.billed = True
-            self.early_interest_fen = 0
             self.accrued_interest = Decimal(0)
             for later in self.installments:
                 if not later.billed and later is not current:
@@ -430,7 +425,7 @@ class Loan:
                 * self.daily_rate
                 * max(0, (installment.due_date - self.accrued_to).days)
             )
-            return self.early_interest_fen + round_fen(self.accrued_interest + rest)
+            return installment.interest_fen + round_fen(self.accrued_interest + rest)
         outstanding = sum(
             i.principal_due_fen for i in self.installments if not i.billed and i.k >= installment.k
         )
@@ -439,8 +434,22 @@ class Loan:
             Decimal(outstanding) * self.daily_rate * (installment.due_date - previous).days
         )
 
-    def reported_penalty_fen(self, installment: LoanInstallment) -> int:
-        return installment.penalty_fen + round_fen(installment.penalty_accrued)
+    def reported_penalty_fen(
+        self, installment: LoanInstallment, on: date, *, penalty_multiplier: Decimal
+    ) -> int:
+        """Penalty billed, plus while unpaid the penalty accrued up to `on` (days from the
+        due date to `on`, the DPD of a payment made on `on`), rounded."""
+        accrued = installment.penalty_accrued
+        if self.active and installment.billed and installment.principal_due_fen > 0:
+            since = max(installment.penalty_to or installment.due_date, installment.due_date)
+            # The close of a day accrues that day ahead; a report dated `on` stops at `on`.
+            accrued += (
+                Decimal(installment.principal_due_fen)
+                * self.daily_rate
+                * penalty_multiplier
+                * (on - since).days
+            )
+        return installment.penalty_fen + max(0, round_fen(accrued))
 
     def principal_paid_fen(self) -> int:
         return sum(i.principal_paid_fen for i in self.installments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from creditlink.application.ledger import LedgerReport
@@ -13,7 +14,7 @@ from creditlink.domain.money import format_fen, format_rate
 from creditlink.domain.paylater.account import PayLaterAccount
 
 
-def customer_json(state: CustomerState) -> dict[str, Any]:
+def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[str, Any]:
     limit, on = state.limit, state.on
     return {
         "limits": {
@@ -32,11 +33,14 @@ def customer_json(state: CustomerState) -> dict[str, Any]:
         "grade": None,
         "credit_balance": format_fen(state.credit_balance_fen),
         "paylater": paylater_json(state.paylater),
-        "loans": {loan.ref: loan_json(loan, on) for loan in state.loans},
+        "loans": {
+            loan.ref: loan_json(loan, on, penalty_multiplier=penalty_multiplier)
+            for loan in state.loans
+        },
     }
 
 
-def loan_json(loan: Loan, on: date) -> dict[str, Any]:
+def loan_json(loan: Loan, on: date, *, penalty_multiplier: Decimal) -> dict[str, Any]:
     return {
         "status": loan.status.value,
         "principal": format_fen(loan.principal_fen),
@@ -56,7 +60,9 @@ def loan_json(loan: Loan, on: date) -> dict[str, Any]:
                 "due_date": i.due_date.isoformat(),
                 "principal": format_fen(i.principal_fen),
                 "interest": format_fen(loan.reported_interest_fen(i, on)),
-                "penalty": format_fen(loan.reported_penalty_fen(i)),
+                "penalty": format_fen(
+                    loan.reported_penalty_fen(i, on, penalty_multiplier=penalty_multiplier)
+                ),
                 "paid": format_fen(i.paid_fen),
                 "status": i.state(on).value,
             }
