@@ -231,12 +231,12 @@ class _PayLater:
         )
 
     def due(self, on: date, *, limit: int) -> list[str]:
-        due = [
-            customer_id
-            for customer_id, (_, wake, closed) in sorted(self._state.paylater.items())
+        due = sorted(
+            (wake, customer_id)
+            for customer_id, (_, wake, closed) in self._state.paylater.items()
             if wake is not None and wake <= on and (closed is None or closed < on)
-        ]
-        return due[:limit]
+        )
+        return [customer_id for _, customer_id in due[:limit]]
 
     def all(self) -> Iterator[PayLaterAccount]:
         for customer_id in sorted(self._state.paylater):
@@ -281,12 +281,12 @@ class _Loans:
         self._put(key, (loan_to_dict(loan), next_wake_on, closed_through or closed))
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
-        due = [
-            key
-            for key, (_, wake, closed) in sorted(self._state.loans.items())
+        due = sorted(
+            (wake, key)
+            for key, (_, wake, closed) in self._state.loans.items()
             if wake is not None and wake <= on and (closed is None or closed < on)
-        ]
-        return due[:limit]
+        )
+        return [key for _, key in due[:limit]]
 
     def all(self) -> Iterator[Loan]:
         for key in sorted(self._state.loans):

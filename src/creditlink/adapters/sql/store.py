@@ -487,17 +487,17 @@ class _PayLater:
         assert changed == 1, account.customer_id
 
     def due(self, on: date, *, limit: int) -> list[str]:
-        table = paylater_accounts
-        rows = self._c.execute(
-            sa.select(table.c.customer_id)
-            .where(
-                table.c.next_wake_on <= on,
-                sa.or_(table.c.closed_through.is_(None), table.c.closed_through < on),
-            )
-            .order_by(table.c.customer_id)
-            .limit(limit)
-        )
-        return [row.customer_id for row in rows]
+        # The front of the (next_wake_on, customer_id) index: a closed account's next wake
+        # date moves past `on`, so each batch reads only the rows it will process.
+        rows = self._d.cursor.execute(
+            self._d.sql(
+                "SELECT customer_id FROM paylater_accounts WHERE next_wake_on <= %s "
+                "AND (closed_through IS NULL OR closed_through < %s) "
+                "ORDER BY next_wake_on, customer_id LIMIT %s"
+            ),
+            (self._d.date_in(on), self._d.date_in(on), limit),
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def all(self) -> Iterator[PayLaterAccount]:
         rows = self._c.execute(
@@ -561,16 +561,15 @@ class _Loans:
         assert changed == 1, (loan.customer_id, loan.ref)
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
-        rows = self._c.execute(
-            sa.select(loans.c.customer_id, loans.c.ref)
-            .where(
-                loans.c.next_wake_on <= on,
-                sa.or_(loans.c.closed_through.is_(None), loans.c.closed_through < on),
-            )
-            .order_by(loans.c.customer_id, loans.c.ref)
-            .limit(limit)
-        )
-        return [(row.customer_id, row.ref) for row in rows]
+        rows = self._d.cursor.execute(
+            self._d.sql(
+                "SELECT customer_id, ref FROM loans WHERE next_wake_on <= %s "
+                "AND (closed_through IS NULL OR closed_through < %s) "
+                "ORDER BY next_wake_on, customer_id, ref LIMIT %s"
+            ),
+            (self._d.date_in(on), self._d.date_in(on), limit),
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def all(self) -> Iterator[Loan]:
         rows = self._c.execute(

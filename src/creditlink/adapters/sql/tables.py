@@ -53,7 +53,7 @@ customer_limits = sa.Table(
     sa.Column("pending_cap_paylater_fen", Money),
     sa.Column("pending_cap_loan_fen", Money),
     sa.Column("alert_level", sa.String(8), nullable=False),
-    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.Column("next_wake_on", sa.Date),
     sa.CheckConstraint(
         "cap_paylater_fen >= 0 AND cap_paylater_fen <= joint_limit_fen",
         name="ck_cap_paylater_within_joint_limit",
@@ -65,6 +65,7 @@ customer_limits = sa.Table(
     sa.CheckConstraint(
         "used_paylater_fen >= 0 AND used_loan_fen >= 0", name="ck_usage_non_negative"
     ),
+    sa.Index("ix_customer_limits_wake", "next_wake_on", "customer_id"),
 )
 
 journal_entries = sa.Table(
@@ -143,9 +144,10 @@ paylater_accounts = sa.Table(
     sa.Column("statement_day", sa.SmallInteger, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("principal_fen", Money, nullable=False),
-    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.Column("next_wake_on", sa.Date),
     sa.Column("closed_through", sa.Date),
     sa.Column("document", sa.Text, nullable=False),
+    sa.Index("ix_paylater_accounts_wake", "next_wake_on", "customer_id"),
 )
 
 decisions = sa.Table(
@@ -180,7 +182,8 @@ loans = sa.Table(
     sa.Column("ref", sa.String(128), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("outstanding_principal_fen", Money, nullable=False),
-    sa.Column("next_wake_on", sa.Date, index=True),
+    sa.Column("next_wake_on", sa.Date),
     sa.Column("closed_through", sa.Date),
     sa.Column("document", sa.Text, nullable=False),
+    sa.Index("ix_loans_wake", "next_wake_on", "customer_id", "ref"),
 )
