@@ -230,6 +230,9 @@ class _PayLater:
             account.customer_id, (paylater_to_dict(account), next_wake_on, closed_through or closed)
         )
 
+    def written_off(self, customer_id: str) -> bool:
+        return bool(self._state.paylater[customer_id][0]["status"] == "written_off")
+
     def due(self, on: date, *, limit: int) -> list[str]:
         due = sorted(
             (wake, customer_id)
@@ -279,6 +282,12 @@ class _Loans:
         key = (loan.customer_id, loan.ref)
         _, _, closed = self._state.loans[key]
         self._put(key, (loan_to_dict(loan), next_wake_on, closed_through or closed))
+
+    def written_off(self, customer_id: str) -> bool:
+        return any(
+            owner == customer_id and document["status"] == "written_off"
+            for (owner, _), (document, _, _) in self._state.loans.items()
+        )
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         due = sorted(

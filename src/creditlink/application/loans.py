@@ -183,9 +183,7 @@ def _post(
 
 def _written_off(uow: UnitOfWork, customer_id: str) -> bool:
     """Any product written off freezes the customer (DOMAIN.md §6)."""
-    if uow.paylater.get(customer_id).written_off:
-        return True
-    return any(loan.status.value == "written_off" for loan in uow.loans.of_customer(customer_id))
+    return uow.paylater.written_off(customer_id) or uow.loans.written_off(customer_id)
 
 
 def draw_loan(

@@ -96,6 +96,8 @@ class PayLaterRepository(Protocol):
         closed_through: date | None = None,
     ) -> None: ...
 
+    def written_off(self, customer_id: str) -> bool: ...
+
     def due(self, on: date, *, limit: int) -> list[str]:
         """Customers whose account wakes on or before `on` and is not yet closed for `on`."""
         ...
@@ -115,6 +117,10 @@ class LoanRepository(Protocol):
     def save(
         self, loan: Loan, *, next_wake_on: date | None, closed_through: date | None = None
     ) -> None: ...
+
+    def written_off(self, customer_id: str) -> bool:
+        """Whether any of the customer's loans is written off."""
+        ...
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         """(customer_id, ref) of loans that wake on or before `on`, not yet closed for it."""

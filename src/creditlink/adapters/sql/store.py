@@ -70,9 +70,19 @@ from creditlink.domain.paylater.account import PayLaterAccount
 _PG_LEDGER_LOCK = 727_000_002
 
 
+_CUSTOMER_COLUMNS = (
+    "customer_id",
+    "name",
+    "national_id_masked",
+    "mobile",
+    "onboarded_on",
+    "loan_daily_rate",
+)
+
+
 class _Customers:
-    def __init__(self, connection: sa.Connection, id_key: bytes):
-        self._c, self._key = connection, id_key
+    def __init__(self, connection: sa.Connection, driver: Driver, id_key: bytes):
+        self._c, self._d, self._key = connection, driver, id_key
 
     def _digest(self, national_id: NationalId) -> str:
         return hmac.new(self._key, national_id.value.encode(), hashlib.sha256).hexdigest()
@@ -91,12 +101,16 @@ class _Customers:
         )
 
     def get(self, customer_id: str) -> Customer:
-        row = self._c.execute(
-            sa.select(customers).where(customers.c.customer_id == customer_id)
-        ).first()
+        driver = self._d
+        row = driver.one(
+            f"SELECT {', '.join(_CUSTOMER_COLUMNS)} FROM customers WHERE customer_id = %s",
+            (customer_id,),
+        )
         if row is None:
             raise CustomerNotFound(customer_id)
-        return _customer(row)
+        values = dict(zip(_CUSTOMER_COLUMNS, row, strict=True))
+        values["onboarded_on"] = driver.date_out(values["onboarded_on"])
+        return _customer(SimpleNamespace(**values))
 
     def exists(self, customer_id: str) -> bool:
         return (
@@ -123,7 +137,7 @@ class _Customers:
         return int(self._c.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one())
 
 
-def _customer(row: sa.Row[Any]) -> Customer:
+def _customer(row: Any) -> Customer:
     return Customer(
         customer_id=row.customer_id,
         name=row.name,
@@ -486,6 +500,12 @@ class _PayLater:
             )
         assert changed == 1, account.customer_id
 
+    def written_off(self, customer_id: str) -> bool:
+        row = self._d.one(
+            "SELECT status FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
+        )
+        return row is not None and row[0] == "written_off"
+
     def due(self, on: date, *, limit: int) -> list[str]:
         # The front of the (next_wake_on, customer_id) index: a closed account's next wake
         # date moves past `on`, so each batch reads only the rows it will process.
@@ -516,15 +536,17 @@ class _Loans:
         self._c, self._d = connection, driver
 
     def add(self, loan: Loan, *, next_wake_on: date | None) -> None:
-        self._c.execute(
-            loans.insert().values(
-                customer_id=loan.customer_id,
-                ref=loan.ref,
-                status=loan.status.value,
-                outstanding_principal_fen=loan.outstanding_principal_fen(),
-                next_wake_on=next_wake_on,
-                document=_loan_document(loan),
-            )
+        self._d.run(
+            "INSERT INTO loans (customer_id, ref, status, outstanding_principal_fen, "
+            "next_wake_on, document) VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                loan.customer_id,
+                loan.ref,
+                loan.status.value,
+                loan.outstanding_principal_fen(),
+                self._d.date_in(next_wake_on),
+                _loan_document(loan),
+            ),
         )
 
     def find(self, customer_id: str, ref: str) -> Loan | None:
@@ -559,6 +581,13 @@ class _Loans:
                 _LOAN_CLOSE, (*row, driver.date_in(closed_through), loan.customer_id, loan.ref)
             )
         assert changed == 1, (loan.customer_id, loan.ref)
+
+    def written_off(self, customer_id: str) -> bool:
+        row = self._d.one(
+            "SELECT 1 FROM loans WHERE customer_id = %s AND status = %s LIMIT 1",
+            (customer_id, "written_off"),
+        )
+        return row is not None
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         rows = self._d.cursor.execute(
@@ -787,7 +816,7 @@ class SqlUnitOfWork:
         self._connection = connection
         self._transaction = connection.begin()
         driver = self._driver = Driver(connection)
-        self.customers = _Customers(connection, self._store.id_key)
+        self.customers = _Customers(connection, driver, self._store.id_key)
         self.limits = _Limits(connection, driver)
         self.ledger = _Ledger(connection, driver)
         self.parameters = _Parameters(connection, driver, self._store.parameter_cache)

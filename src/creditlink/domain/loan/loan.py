@@ -8,7 +8,7 @@ from t, and a loan drawn and repaid on the same day costs nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -253,6 +253,11 @@ class Loan:
             return 0, 0
         probe = _copy(self)
         probe.advance(on, penalty_multiplier=penalty_multiplier)
+        return probe._payoff_advanced(on)
+
+    def _payoff_advanced(self, on: date) -> tuple[int, int]:
+        """`payoff_fen` for a loan already advanced to `on`."""
+        probe = self
         due = 0
         for installment in probe.installments:
             if installment.cancelled:
@@ -280,7 +285,8 @@ class Loan:
             return LoanAllocation(recovery_fen=amount_fen)
         if self.status is LoanStatus.CLOSED:
             raise Conflict(f"loan {self.ref!r} is closed", field="loan", rule="LOAN_ACTIVE")
-        _, everything = self.payoff_fen(on, penalty_multiplier=penalty_multiplier)
+        billed_now = self.advance(on, penalty_multiplier=penalty_multiplier)
+        _, everything = self._payoff_advanced(on)
         if amount_fen > everything:
             raise InvalidInput(
                 f"{format_fen(amount_fen)} is more than the "
@@ -289,8 +295,7 @@ class Loan:
                 field="amount",
                 rule="REPAYMENT_ABOVE_OWED",
             )
-        allocation = LoanAllocation()
-        allocation.interest_billed_fen = self.advance(on, penalty_multiplier=penalty_multiplier)
+        allocation = LoanAllocation(interest_billed_fen=billed_now)
         left = amount_fen
         for installment in self.installments:
             if (
@@ -462,9 +467,8 @@ class Loan:
 
 
 def _copy(loan: Loan) -> Loan:
-    from copy import deepcopy
-
-    return deepcopy(loan)
+    """A working copy to compute what an operation would do, without doing it."""
+    return replace(loan, installments=[replace(i) for i in loan.installments])
 
 
 @dataclass(slots=True)
