@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
+from creditlink.application.idempotency import post_entry
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DecisionResult, Shortcut
 from creditlink.application.ports import DecisionRecord, UnitOfWork
@@ -20,7 +21,6 @@ from creditlink.domain.errors import Conflict, InvalidInput, NotFound
 from creditlink.domain.ledger import (
     Account,
     AccountCode,
-    EntryDraft,
     EntryKind,
     JournalEntry,
     Line,
@@ -152,35 +152,6 @@ def _save(
     )
 
 
-def _post(
-    uow: UnitOfWork,
-    *,
-    key: str,
-    on: date,
-    kind: EntryKind,
-    customer_id: str,
-    lines: list[Line],
-    description: str,
-) -> JournalEntry | None:
-    if not lines:
-        return None
-    try:
-        return uow.ledger.append(
-            EntryDraft(
-                idempotency_key=key,
-                business_date=on,
-                kind=kind,
-                customer_id=customer_id,
-                lines=tuple(lines),
-                description=description,
-            )
-        )
-    except Conflict as error:
-        if error.rule == "IDEMPOTENCY_KEY_UNIQUE":
-            raise IdempotencyKeyReused(key) from None
-        raise
-
-
 def _written_off(uow: UnitOfWork, customer_id: str) -> bool:
     """Any product written off freezes the customer (DOMAIN.md §6)."""
     return uow.paylater.written_off(customer_id) or uow.loans.written_off(customer_id)
@@ -240,7 +211,7 @@ def draw_loan(
                 ),
             )
             uow.limits.save(customer_id, limit)
-            entry = _post(
+            entry = post_entry(
                 uow,
                 key=idempotency_key,
                 on=on,
@@ -310,7 +281,7 @@ def repay_loan(
         else:
             total = amount
         allocation = loan.repay(amount_fen=total, on=on, penalty_multiplier=multiplier)
-        entry = _post(
+        entry = post_entry(
             uow,
             key=idempotency_key,
             on=on,
@@ -386,7 +357,7 @@ def close_loan_day(
     billed = loan.close_day(on, penalty_multiplier=values.loan_penalty_multiplier)
     if billed:
         work.billed += 1
-        _post(
+        post_entry(
             uow,
             key=f"eod:{on.isoformat()}:loan:{ref}:bill:{customer_id}",
             on=on,
@@ -403,7 +374,7 @@ def close_loan_day(
             limit = limit.with_level(AlertLevel.FREEZE)
         written = loan.write_off(on=on, dpd=values.write_off_dpd)
         work.write_offs += 1
-        _post(
+        post_entry(
             uow,
             key=f"eod:{on.isoformat()}:loan:{ref}:write_off:{customer_id}",
             on=on,

@@ -13,13 +13,13 @@ from enum import StrEnum
 
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
+from creditlink.application.idempotency import post_entry
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
-from creditlink.domain.errors import Conflict, CreditlinkError, InvalidInput
+from creditlink.domain.errors import CreditlinkError, InvalidInput
 from creditlink.domain.ledger import (
     Account,
     AccountCode,
-    EntryDraft,
     EntryKind,
     JournalEntry,
     Line,
@@ -121,35 +121,6 @@ def _paid_lines(customer_id: str, allocation: Allocation) -> list[Line]:
     if allocation.recovery_fen:
         lines.append(credit(_account(AccountCode.RECOVERY_INCOME), allocation.recovery_fen))
     return lines
-
-
-def _post(
-    uow: UnitOfWork,
-    *,
-    key: str,
-    on: date,
-    kind: EntryKind,
-    customer_id: str,
-    lines: list[Line],
-    description: str = "",
-) -> JournalEntry | None:
-    if not lines:
-        return None
-    try:
-        return uow.ledger.append(
-            EntryDraft(
-                idempotency_key=key,
-                business_date=on,
-                kind=kind,
-                customer_id=customer_id,
-                lines=tuple(lines),
-                description=description,
-            )
-        )
-    except Conflict as error:
-        if error.rule == "IDEMPOTENCY_KEY_UNIQUE":
-            raise IdempotencyKeyReused(key) from None
-        raise
 
 
 # -- purchases ---------------------------------------------------------------------------
@@ -257,7 +228,7 @@ def purchase(
             account.purchase(
                 ref=ref, amount_fen=amount_fen, merchant=merchant, category=category, on=on
             )
-            entry = _post(
+            entry = post_entry(
                 uow,
                 key=idempotency_key,
                 on=on,
@@ -310,7 +281,7 @@ def refund(
         allocation = account.refund(
             purchase_ref=purchase_ref, amount_fen=amount_fen, on=on, terms=terms_of(parameters)
         )
-        entry = _post(
+        entry = post_entry(
             uow,
             key=idempotency_key,
             on=on,
@@ -373,7 +344,7 @@ def repay(
             allocation = account.repay(amount_fen=total, on=on, terms=terms)
         if total <= 0:
             return Repayment(amount_fen=0, entry=None)
-        entry = _post(
+        entry = post_entry(
             uow,
             key=idempotency_key,
             on=on,
@@ -498,7 +469,7 @@ def settle_installments(
         parameters = current_parameters(uow)
         account = uow.paylater.get(customer_id)
         paid = account.settle_plan(plan_ref=plan_ref, on=on)
-        entry = _post(
+        entry = post_entry(
             uow,
             key=idempotency_key,
             on=on,
@@ -539,7 +510,7 @@ def close_paylater_day(
         billing = account.close_statement(statement_date=statement_date, terms=terms)
         if billing is not None:
             work.statements += 1
-            _post(
+            post_entry(
                 uow,
                 key=f"eod:{on.isoformat()}:paylater:bill:{customer_id}",
                 on=on,
@@ -556,7 +527,7 @@ def close_paylater_day(
             limit = limit.with_level(AlertLevel.FREEZE)
         written = account.write_off(on=on, dpd=parameters.values.write_off_dpd)
         work.write_offs += 1
-        _post(
+        post_entry(
             uow,
             key=f"eod:{on.isoformat()}:paylater:write_off:{customer_id}",
             on=on,
