@@ -102,6 +102,7 @@ def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
                 s.paid_since_fen,
                 s.converted_after_fen,
                 s.interest_due_fen,
+                _d(s.minimum_met_on),
             ]
             for s in account.statements
         ],
@@ -167,6 +168,7 @@ def paylater_from_dict(data: dict[str, Any]) -> PayLaterAccount:
             paid_since_fen=row[14],
             converted_after_fen=row[15],
             interest_due_fen=row[16],
+            minimum_met_on=_date(row[17]) if len(row) > 17 else None,
         )
         for row in data["statements"]
     ]
@@ -223,6 +225,7 @@ def loan_to_dict(loan: Loan) -> dict[str, Any]:
                 i.cancelled,
                 str(i.penalty_accrued),
                 _d(i.penalty_to),
+                _d(i.paid_on),
             ]
             for i in loan.installments
         ],
@@ -259,6 +262,7 @@ def loan_from_dict(data: dict[str, Any]) -> Loan:
                 row[9],
                 Decimal(row[10]),
                 _date(row[11]),
+                _date(row[12]) if len(row) > 12 else None,
             )
             for row in data["installments"]
         ],

@@ -46,6 +46,14 @@ class LoanInstallment:
     cancelled: bool = False
     penalty_accrued: Decimal = Decimal(0)
     penalty_to: date | None = None
+    paid_on: date | None = None  # when it was paid in full, for payment history
+
+    def days_late(self, as_of: date) -> int:
+        """How late it was paid in full (or, while unpaid, is at `as_of`)."""
+        if self.cancelled:
+            return 0
+        end = self.paid_on if self.paid_on is not None else as_of
+        return max(0, (end - self.due_date).days)
 
     @property
     def principal_due_fen(self) -> int:
@@ -302,11 +310,11 @@ class Loan:
                 installment.billed
                 and installment.billed_due_fen + round_fen(installment.penalty_accrued) > 0
             ):
-                left = self._pay_installment(installment, left, allocation)
+                left = self._pay_installment(installment, left, allocation, on)
         current = self.current()
         if left and current is not None and current.due_date == on:
             allocation.interest_billed_fen += self._bill(current)
-            left = self._pay_installment(current, left, allocation)
+            left = self._pay_installment(current, left, allocation, on)
         if left:
             left = self._prepay(left, on, allocation)
         assert left == 0, left
@@ -314,7 +322,7 @@ class Loan:
         return allocation
 
     def _pay_installment(
-        self, installment: LoanInstallment, left: int, allocation: LoanAllocation
+        self, installment: LoanInstallment, left: int, allocation: LoanAllocation, on: date
     ) -> int:
         penalty = round_fen(installment.penalty_accrued)
         if penalty and left:
@@ -330,6 +338,8 @@ class Loan:
             setattr(installment, paid_attr, getattr(installment, paid_attr) + paid)
             setattr(allocation, bucket, getattr(allocation, bucket) + paid)
             left -= paid
+        if installment.billed and installment.billed_due_fen == 0 and installment.paid_on is None:
+            installment.paid_on = on
         return left
 
     def _prepay(self, left: int, on: date, allocation: LoanAllocation) -> int:
@@ -353,6 +363,7 @@ class Loan:
             current.principal_fen = current.principal_paid_fen + paid
             current.principal_paid_fen = current.principal_fen
             current.billed = True
+            current.paid_on = on
             self.accrued_interest = Decimal(0)
             for later in self.installments:
                 if not later.billed and later is not current:

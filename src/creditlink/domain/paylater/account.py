@@ -285,6 +285,8 @@ class PayLaterAccount:
             filled = min(left, max(0, statement.minimum_unmet_fen))
             statement.minimum_filled_fen += filled
             left -= filled
+            if statement.minimum_unmet_fen <= 0 and statement.minimum_met_on is None:
+                statement.minimum_met_on = on
 
     def repay(self, *, amount_fen: int, on: date, terms: Terms) -> Allocation:
         """A repayment: statements oldest first, then unbilled principal, then credit."""
@@ -545,10 +547,10 @@ class PayLaterAccount:
         statement.converted_after_fen += principal
         self.cycle.converted_fen += principal
         self.cycle.activity = True
-        self._cap_unmet_minimums(statement)
+        self._cap_unmet_minimums(statement, on)
         return plan
 
-    def _cap_unmet_minimums(self, statement: Statement) -> None:
+    def _cap_unmet_minimums(self, statement: Statement, on: date) -> None:
         """What is still unmet on and before `statement` never exceeds what is still due."""
         excess = (
             sum(
@@ -566,6 +568,8 @@ class PayLaterAccount:
             cut = min(excess, max(0, earlier.minimum_unmet_fen))
             earlier.minimum_own_fen -= cut
             excess -= cut
+            if earlier.minimum_unmet_fen <= 0 and earlier.minimum_met_on is None:
+                earlier.minimum_met_on = on
 
     def settle_plan(self, *, plan_ref: str, on: date) -> int:
         """Early settlement: the unbilled principal is paid now, outside the statements;
@@ -660,6 +664,7 @@ class PayLaterAccount:
 
     def _set_minimum(self, statement: Statement, terms: Terms) -> None:
         if statement.new_balance_fen <= 0:
+            statement.minimum_met_on = statement.statement_date
             return
         revolving = sum(
             line.outstanding_fen for line in self.lines if line.statement_date is not None
@@ -673,6 +678,8 @@ class PayLaterAccount:
         minimum = max(0, min(raw + unmet_earlier, statement.new_balance_fen))
         statement.minimum_payment_fen = minimum
         statement.minimum_own_fen = max(0, minimum - unmet_earlier)
+        if statement.minimum_own_fen == 0:
+            statement.minimum_met_on = statement.statement_date
 
     def _check_balance(self, statement: Statement) -> None:
         """The printed new balance is what the billed records say is owed, less credit."""

@@ -118,6 +118,13 @@ class Statement:
     paid_since_fen: int = 0  # payments and credits dated from the statement date
     converted_after_fen: int = 0  # principal turned into a plan after printing
     interest_due_fen: int = 0  # this statement's interest still unpaid
+    minimum_met_on: date | None = None  # when its minimum was met, for payment history
+
+    def days_late(self, as_of: date) -> int:
+        """How late its minimum was met (or, while unmet, is at `as_of`)."""
+        if self.minimum_met_on is not None:
+            return max(0, (self.minimum_met_on - self.due_date).days)
+        return max(0, (as_of - self.due_date).days)
 
     @property
     def minimum_unmet_fen(self) -> int:
