@@ -435,3 +435,57 @@ def test_eod_closes_dates_in_order(
     code, _, err = cli(capsys, monkeypatch, "eod", "--date", "2026-01-05", "--db", db)
     assert code == 1
     assert "2026-01-04" in err
+
+
+def test_a_scored_customer_gets_limits_and_price_from_the_grade(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    # Born 31 Dec 1989: age 36 on 5 Jan 2026 (+15); 8,000.00 a month (+12): 617, grade C.
+    code, out, err = cli(
+        capsys,
+        monkeypatch,
+        "customer",
+        "add",
+        "--id",
+        "s1",
+        "--name",
+        "S",
+        "--national-id",
+        national_id(5, "19891231"),
+        "--mobile",
+        "13800138000",
+        "--income",
+        "8000.00",
+        "--on",
+        "2026-01-05",
+        "--json",
+        "--db",
+        db,
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["decision"] == {
+        "outcome": "APPROVE",
+        "reasons": [],
+        "model_version": "expert-application-1",
+    }
+    assert data["score"]["grade"] == "C"
+    assert data["limits"]["joint_limit"] == "16000.00"
+    assert data["loan_daily_rate"] == "0.0004"
+    assert data["pricing_pinned"] is False
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "customer",
+        "add",
+        "--name",
+        "S",
+        "--national-id",
+        national_id(6),
+        "--mobile",
+        "13800138000",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "--income" in err

@@ -86,6 +86,14 @@ class _Customers:
     def exists(self, customer_id: str) -> bool:
         return customer_id in self._state.customers
 
+    def update(self, customer: Customer) -> None:
+        before = self.get(customer.customer_id)
+        self._state.customers[customer.customer_id] = customer
+        self._undo.append(lambda: self._state.customers.__setitem__(customer.customer_id, before))
+
+    def ids(self, *, after: str, limit: int) -> list[str]:
+        return [key for key in sorted(self._state.customers) if key > after][:limit]
+
     def find_by_national_id(self, national_id: NationalId) -> str | None:
         return self._state.national_ids.get(_id_digest(national_id))
 
@@ -179,6 +187,13 @@ class _Ledger:
 
     def reversal_of(self, entry_id: int) -> int | None:
         return self._state.reversed_by.get(entry_id)
+
+    def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
+        return [
+            entry
+            for entry in self._state.entries
+            if entry.draft.customer_id == customer_id and entry.business_date >= since
+        ]
 
     def scan(self, *, batch_size: int = 5000) -> Iterator[StoredEntry]:
         for entry in self._state.entries:

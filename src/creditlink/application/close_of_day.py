@@ -18,6 +18,7 @@ from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DayWork, close_paylater_day
 from creditlink.application.ports import Clock, Store
+from creditlink.application.scoring import due_for_rescore, rescore_all
 from creditlink.domain.errors import Conflict
 
 BATCH_SIZE = 200
@@ -35,6 +36,7 @@ class DayReport:
     already_closed: bool
     accounts: int = 0
     loans: int = 0
+    rescored: int = 0
     statements: int = 0
     write_offs: int = 0
     limits: int = 0
@@ -99,7 +101,11 @@ def close_day(
         loans += len(due_loans)
         if progress is not None:
             progress(len(due_loans))
+    rescored = (
+        rescore_all(store, on=on, parameters=parameters) if due_for_rescore(on, parameters) else 0
+    )
     summary = {
+        "rescored": rescored,
         "loans": loans,
         "loan_billings": loan_work.billed,
         "loan_write_offs": loan_work.write_offs,
@@ -116,6 +122,7 @@ def close_day(
         on=on,
         already_closed=False,
         loans=loans,
+        rescored=rescored,
         write_offs=work.write_offs + loan_work.write_offs,
         accounts=accounts,
         statements=work.statements,

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from creditlink.application.errors import DuplicateCustomer
 from creditlink.application.parameters import current_parameters
-from creditlink.application.ports import AuditRecord, Clock, UnitOfWork
+from creditlink.application.ports import AuditRecord, Clock, DecisionRecord, UnitOfWork
+from creditlink.application.scoring import offer_of, score_application
 from creditlink.domain.customer import (
     Customer,
     NationalId,
@@ -19,6 +20,7 @@ from creditlink.domain.customer import (
 from creditlink.domain.errors import InvalidInput
 from creditlink.domain.limits import JointLimit, LimitChange
 from creditlink.domain.money import format_fen
+from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
 
@@ -52,14 +54,17 @@ def onboard_customer(
     clock: Clock,
     statement_day: int | None = None,
     loan_daily_rate: Decimal | None = None,
+    monthly_income_fen: int | None = None,
 ) -> CustomerView:
-    """Validate every field first, then record the customer and the limit together."""
-    customer = Customer(
-        customer_id=parse_customer_id(customer_id),
-        name=parse_name(name),
-        national_id_masked=(identity := NationalId.parse(national_id)).masked,
-        mobile=parse_mobile(mobile),
-        onboarded_on=on,
+    """Onboard with limits set by hand: they and the price stay as given whatever the score
+    (pinned). Validate every field first, then record the customer and the limit together."""
+    customer, identity = _new_customer(
+        customer_id=customer_id,
+        name=name,
+        national_id=national_id,
+        mobile=mobile,
+        on=on,
+        monthly_income_fen=monthly_income_fen,
     )
     limit = JointLimit.open(
         joint_limit_fen=joint_limit_fen,
@@ -67,59 +72,185 @@ def onboard_customer(
         cap_loan_fen=cap_loan_fen,
     )
     with uow:
-        if uow.customers.find_by_national_id(identity) is not None:
-            raise DuplicateCustomer(
-                "a customer with this national ID already exists",
-                field="national_id",
-                rule="ONE_CUSTOMER_PER_PERSON",
-            )
-        if uow.customers.exists(customer.customer_id):
-            raise DuplicateCustomer(
-                f"customer {customer.customer_id!r} already exists",
-                field="customer_id",
-                rule="CUSTOMER_ID_UNIQUE",
-            )
+        parameters = current_parameters(uow)
         if loan_daily_rate is None:
-            # No score yet: price as the riskiest grade the parameters still lend to.
-            rates = current_parameters(uow).values.loan_daily_rate_by_grade
-            loan_daily_rate = max(rates.values())
-        if not Decimal(0) < loan_daily_rate <= Decimal("0.01"):
-            raise InvalidInput(
-                f"must be above 0 and at most 0.01 a day, got {loan_daily_rate}",
-                field="loan_daily_rate",
-                rule="LOAN_RATE_RANGE",
-            )
-        customer = replace(customer, loan_daily_rate=loan_daily_rate)
-        uow.customers.add(customer, national_id=identity)
-        uow.limits.add(customer.customer_id, limit)
-        day = statement_day or current_parameters(uow).values.paylater_statement_day
-        if not 1 <= day <= 28:
-            raise InvalidInput(
-                f"must be from 1 to 28, got {day}",
-                field="statement_day",
-                rule="STATEMENT_DAY_RANGE",
-            )
-        uow.paylater.add(
-            PayLaterAccount(customer_id=customer.customer_id, statement_day=day, opened_on=on),
-            next_wake_on=None,
+            # No score decides the price: the riskiest grade the parameters still lend to.
+            loan_daily_rate = max(parameters.values.loan_daily_rate_by_grade.values())
+        score = score_application(
+            national_id=identity,
+            monthly_income_fen=monthly_income_fen,
+            on=on,
+            parameters=parameters,
         )
-        uow.audit.record(
-            AuditRecord(
-                at=clock.now(),
-                actor=actor,
-                action="customer.onboard",
-                subject=customer.customer_id,
-                reason="onboarding",
-                details={
-                    "on": on.isoformat(),
-                    "joint_limit": format_fen(limit.joint_limit_fen),
-                    "cap_paylater": format_fen(limit.cap_paylater_fen),
-                    "cap_loan": format_fen(limit.cap_loan_fen),
-                },
-            )
+        customer = replace(
+            customer, loan_daily_rate=loan_daily_rate, pricing_pinned=True, score=score
         )
+        _open(uow, customer, identity, limit, statement_day, parameters)
+        _audit_onboarding(uow, customer, limit, actor=actor, clock=clock, on=on)
         uow.commit()
     return CustomerView(customer=customer, limit=limit, on=on)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Application:
+    """The outcome of an application: the decision, and the customer when approved."""
+
+    decision: DecisionRecord
+    view: CustomerView | None
+
+
+def apply_for_credit(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    name: str,
+    national_id: str,
+    mobile: str,
+    monthly_income_fen: int,
+    on: date,
+    actor: str,
+    clock: Clock,
+    statement_day: int | None = None,
+) -> Application:
+    """Onboard through the application score: grade, joint limit and caps from the grade and
+    the declared income, the loan price from the grade. Grade E is declined."""
+    if monthly_income_fen <= 0:
+        raise InvalidInput("must be greater than 0.00", field="income", rule="AMOUNT_POSITIVE")
+    customer, identity = _new_customer(
+        customer_id=customer_id,
+        name=name,
+        national_id=national_id,
+        mobile=mobile,
+        on=on,
+        monthly_income_fen=monthly_income_fen,
+    )
+    with uow:
+        parameters = current_parameters(uow)
+        score = score_application(
+            national_id=identity,
+            monthly_income_fen=monthly_income_fen,
+            on=on,
+            parameters=parameters,
+        )
+        offer = offer_of(customer, score, parameters)
+        approved = offer.loan_daily_rate is not None and offer.joint_limit_fen > 0
+        reasons: tuple[str, ...] = () if approved else ("SCORE_BELOW_CUTOFF",)
+        if score.model_version == "rules-only":
+            reasons += ("RULES_ONLY_FALLBACK",)
+        decision = DecisionRecord(
+            on=on,
+            customer_id=customer.customer_id,
+            op="onboard",
+            ref=customer.customer_id,
+            outcome="APPROVE" if approved else "DECLINE",
+            reasons=reasons,
+            parameter_version=parameters.version,
+            model_version=score.model_version,
+            idempotency_key=f"onboard:{customer.customer_id}:{identity.masked}",
+        )
+        view = None
+        if approved:
+            assert offer.loan_daily_rate is not None
+            customer = replace(customer, loan_daily_rate=offer.loan_daily_rate, score=score)
+            limit = JointLimit.open(
+                joint_limit_fen=offer.joint_limit_fen,
+                cap_paylater_fen=offer.cap_paylater_fen,
+                cap_loan_fen=offer.cap_loan_fen,
+            )
+            _open(uow, customer, identity, limit, statement_day, parameters)
+            _audit_onboarding(uow, customer, limit, actor=actor, clock=clock, on=on)
+            view = CustomerView(customer=customer, limit=limit, on=on)
+        if uow.decisions.find_by_key(decision.idempotency_key) is None:
+            uow.decisions.add(decision)
+        uow.commit()
+    return Application(decision=decision, view=view)
+
+
+def _new_customer(
+    *,
+    customer_id: str,
+    name: str,
+    national_id: str,
+    mobile: str,
+    on: date,
+    monthly_income_fen: int | None,
+) -> tuple[Customer, NationalId]:
+    identity = NationalId.parse(national_id)
+    customer = Customer(
+        customer_id=parse_customer_id(customer_id),
+        name=parse_name(name),
+        national_id_masked=identity.masked,
+        mobile=parse_mobile(mobile),
+        onboarded_on=on,
+        monthly_income_fen=monthly_income_fen,
+    )
+    return customer, identity
+
+
+def _open(
+    uow: UnitOfWork,
+    customer: Customer,
+    identity: NationalId,
+    limit: JointLimit,
+    statement_day: int | None,
+    parameters: ParameterSet,
+) -> None:
+    """Record a new customer, the joint limit and an empty PayLater account together."""
+    if uow.customers.find_by_national_id(identity) is not None:
+        raise DuplicateCustomer(
+            "a customer with this national ID already exists",
+            field="national_id",
+            rule="ONE_CUSTOMER_PER_PERSON",
+        )
+    if uow.customers.exists(customer.customer_id):
+        raise DuplicateCustomer(
+            f"customer {customer.customer_id!r} already exists",
+            field="customer_id",
+            rule="CUSTOMER_ID_UNIQUE",
+        )
+    if not Decimal(0) < customer.loan_daily_rate <= Decimal("0.01"):
+        raise InvalidInput(
+            f"must be above 0 and at most 0.01 a day, got {customer.loan_daily_rate}",
+            field="loan_daily_rate",
+            rule="LOAN_RATE_RANGE",
+        )
+    day = statement_day or parameters.values.paylater_statement_day
+    if not 1 <= day <= 28:
+        raise InvalidInput(
+            f"must be from 1 to 28, got {day}", field="statement_day", rule="STATEMENT_DAY_RANGE"
+        )
+    uow.customers.add(customer, national_id=identity)
+    uow.limits.add(customer.customer_id, limit)
+    uow.paylater.add(
+        PayLaterAccount(
+            customer_id=customer.customer_id, statement_day=day, opened_on=customer.onboarded_on
+        ),
+        next_wake_on=None,
+    )
+
+
+def _audit_onboarding(
+    uow: UnitOfWork, customer: Customer, limit: JointLimit, *, actor: str, clock: Clock, on: date
+) -> None:
+    score = customer.score
+    uow.audit.record(
+        AuditRecord(
+            at=clock.now(),
+            actor=actor,
+            action="customer.onboard",
+            subject=customer.customer_id,
+            reason="onboarding",
+            details={
+                "on": on.isoformat(),
+                "joint_limit": format_fen(limit.joint_limit_fen),
+                "cap_paylater": format_fen(limit.cap_paylater_fen),
+                "cap_loan": format_fen(limit.cap_loan_fen),
+                "pinned": customer.pricing_pinned,
+                "score": score.points if score else None,
+                "grade": score.grade if score else None,
+            },
+        )
+    )
 
 
 def show_customer(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerView:

@@ -233,7 +233,7 @@ def draw_loan(
             outcome=verdict.outcome.value,
             reasons=verdict.reasons,
             parameter_version=parameters.version,
-            model_version=None,
+            model_version=customer.score.model_version if customer.score else None,
             idempotency_key=idempotency_key,
         )
         uow.decisions.add(record)

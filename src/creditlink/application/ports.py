@@ -25,6 +25,14 @@ class CustomerRepository(Protocol):
 
     def exists(self, customer_id: str) -> bool: ...
 
+    def update(self, customer: Customer) -> None:
+        """Save what may change after onboarding: price, income, score."""
+        ...
+
+    def ids(self, *, after: str, limit: int) -> list[str]:
+        """Customer ids after `after`, in order: for portfolio jobs in batches."""
+        ...
+
     def find_by_national_id(self, national_id: NationalId) -> str | None:
         """The id of the customer holding this national ID, if any."""
         ...
@@ -65,6 +73,10 @@ class LedgerRepository(Protocol):
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None: ...
 
     def get(self, entry_id: int) -> JournalEntry | None: ...
+
+    def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
+        """The customer's entries dated on or after `since`, in posting order."""
+        ...
 
     def reversal_of(self, entry_id: int) -> int | None:
         """The id of the entry that reverses `entry_id`, if any."""

@@ -123,6 +123,17 @@ def parse_customer_id(text: object, *, field: str = "customer_id") -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerScore:
+    """The latest score: points, grade, the model that gave it, what lowered it, when."""
+
+    points: int
+    grade: str
+    model_version: str
+    reasons: tuple[str, ...]
+    scored_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Customer:
     """A borrower. The full national ID is never kept here: only its masked form."""
 
@@ -132,6 +143,9 @@ class Customer:
     mobile: str
     onboarded_on: date
     loan_daily_rate: Decimal = Decimal("0.0005")
+    monthly_income_fen: int | None = None
+    pricing_pinned: bool = False  # limits and price set by hand: scores never change them
+    score: CustomerScore | None = None
 
     @property
     def mobile_masked(self) -> str:

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     GRADE_POINTS = "grade_points"  # grade letter -> lowest score points
     GRADE_MULTIPLES = "grade_multiples"  # grade letter -> non-negative decimal
     GRADE_RANGES = "grade_ranges"  # grade letter -> (lowest, highest) amount
+    NAME = "name"  # one lower-case name, such as a model version
 
 
 class UnknownParameter(NotFound):
@@ -134,26 +135,60 @@ class Parameters:
         "Loan daily rate by score grade; a grade not listed (E) is declined.",
     )
     score_grade_bands: Mapping[str, int] = _param(
-        {"A": 680, "B": 640, "C": 600, "D": 560}, "score.grade_bands", Kind.GRADE_POINTS,
-        "Lowest score of each grade; below the D band a customer is grade E (declined).")
+        {"A": 680, "B": 640, "C": 600, "D": 560},
+        "score.grade_bands",
+        Kind.GRADE_POINTS,
+        "Lowest score of each grade; below the D band a customer is grade E (declined).",
+    )
+    score_application_model: str = _param(
+        "expert-application-1",
+        "score.application_model",
+        Kind.NAME,
+        "Scorecard for the application score at onboarding.",
+    )
+    score_behaviour_model: str = _param(
+        "expert-behaviour-1",
+        "score.behaviour_model",
+        Kind.NAME,
+        "Scorecard for the behaviour score; an unknown one falls back to rules only.",
+    )
     score_behaviour_interval_months: int = _param(
-        1, "score.behaviour_interval_months", Kind.INTEGER,
-        "Months between behaviour re-scores in the close of day.", minimum=1, maximum=12)
+        1,
+        "score.behaviour_interval_months",
+        Kind.INTEGER,
+        "Months between behaviour re-scores in the close of day.",
+        minimum=1,
+        maximum=12,
+    )
     limit_income_multiple_by_grade: Mapping[str, Decimal] = _param(
         {"A": _D("3.0"), "B": _D("2.5"), "C": _D("2.0"), "D": _D("1.0")},
-        "limit.income_multiple_by_grade", Kind.GRADE_MULTIPLES,
-        "Joint limit as a multiple of declared monthly income, by grade.")
+        "limit.income_multiple_by_grade",
+        Kind.GRADE_MULTIPLES,
+        "Joint limit as a multiple of declared monthly income, by grade.",
+    )
     limit_range_by_grade: Mapping[str, tuple[int, int]] = _param(
-        {"A": (2_000_000, 10_000_000), "B": (1_000_000, 5_000_000),
-         "C": (500_000, 2_000_000), "D": (200_000, 800_000)},
-        "limit.range_by_grade", Kind.GRADE_RANGES,
-        "Lowest and highest joint limit of each grade.")
+        {
+            "A": (2_000_000, 10_000_000),
+            "B": (1_000_000, 5_000_000),
+            "C": (500_000, 2_000_000),
+            "D": (200_000, 800_000),
+        },
+        "limit.range_by_grade",
+        Kind.GRADE_RANGES,
+        "Lowest and highest joint limit of each grade.",
+    )
     limit_paylater_cap_share: Decimal = _param(
-        _D("0.75"), "limit.paylater_cap_share", Kind.RATE,
-        "PayLater cap as a share of the joint limit, when limits are set from the score.")
+        _D("0.75"),
+        "limit.paylater_cap_share",
+        Kind.RATE,
+        "PayLater cap as a share of the joint limit, when limits are set from the score.",
+    )
     limit_loan_cap_share: Decimal = _param(
-        _D("1.00"), "limit.loan_cap_share", Kind.RATE,
-        "Cash-loan cap as a share of the joint limit, when limits are set from the score.")
+        _D("1.00"),
+        "limit.loan_cap_share",
+        Kind.RATE,
+        "Cash-loan cap as a share of the joint limit, when limits are set from the score.",
+    )
     write_off_dpd: int = _param(
         180,
         "write_off_dpd",
@@ -378,8 +413,12 @@ def _terms(raw: object, name: str) -> tuple[int, ...]:
     return tuple(sorted(set(terms)))
 
 
-def _table(raw: object, name: str, key: Callable[[str], Any],
-           value: Callable[[object, str], Any] | None = None) -> Mapping[Any, Any]:
+def _table(
+    raw: object,
+    name: str,
+    key: Callable[[str], Any],
+    value: Callable[[object, str], Any] | None = None,
+) -> Mapping[Any, Any]:
     pairs: list[tuple[object, object]]
     if isinstance(raw, Mapping):
         pairs = list(raw.items())
@@ -408,21 +447,24 @@ def _table(raw: object, name: str, key: Callable[[str], Any],
 def _points(raw: object, name: str) -> int:
     text = str(raw).strip()
     if isinstance(raw, bool) or not text.isdigit() or not 0 < int(text) < 2000:
-        raise InvalidInput(f"{raw!r} is not a score in points", field=name,
-                           rule="PARAMETER_FORMAT")
+        raise InvalidInput(f"{raw!r} is not a score in points", field=name, rule="PARAMETER_FORMAT")
     return int(text)
 
 
 def _range(raw: object, name: str) -> tuple[int, int]:
     low_text, sep, high_text = str(raw).partition("-")
     if not sep:
-        raise InvalidInput(f"{raw!r} must be written LOW-HIGH, e.g. 2000.00-10000.00",
-                           field=name, rule="PARAMETER_FORMAT")
+        raise InvalidInput(
+            f"{raw!r} must be written LOW-HIGH, e.g. 2000.00-10000.00",
+            field=name,
+            rule="PARAMETER_FORMAT",
+        )
     low = parse_amount(low_text.strip(), field=name, allow_zero=True)
     high = parse_amount(high_text.strip(), field=name, allow_zero=True)
     if low > high:
-        raise InvalidInput(f"{raw!r}: the low end is above the high end", field=name,
-                           rule="PARAMETER_RANGE")
+        raise InvalidInput(
+            f"{raw!r}: the low end is above the high end", field=name, rule="PARAMETER_RANGE"
+        )
     return low, high
 
 
@@ -468,6 +510,15 @@ def parse_value(name: str, raw: object) -> Any:
             return _table(raw, name, _grade_key, _decimal)
         case Kind.GRADE_RANGES:
             return _table(raw, name, _grade_key, _range)
+        case Kind.NAME:
+            text = str(raw).strip().lower()
+            if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", text):
+                raise InvalidInput(
+                    f"{raw!r} is not a name (letters, digits, '.', '_', '-')",
+                    field=name,
+                    rule="PARAMETER_FORMAT",
+                )
+            return text
 
 
 def format_value(name: str, value: Any) -> str:
@@ -481,8 +532,9 @@ def format_value(name: str, value: Any) -> str:
         case Kind.TERM_RATES | Kind.GRADE_RATES | Kind.GRADE_POINTS | Kind.GRADE_MULTIPLES:
             return ",".join(f"{key}:{rate}" for key, rate in value.items())
         case Kind.GRADE_RANGES:
-            return ",".join(f"{key}:{format_fen(low)}-{format_fen(high)}"
-                            for key, (low, high) in value.items())
+            return ",".join(
+                f"{key}:{format_fen(low)}-{format_fen(high)}" for key, (low, high) in value.items()
+            )
         case _:
             return str(value)
 

@@ -30,7 +30,7 @@ class Offer:
     joint_limit_fen: int
     cap_paylater_fen: int
     cap_loan_fen: int
-    loan_daily_rate: Decimal | None   # None: grade E, no loan
+    loan_daily_rate: Decimal | None  # None: grade E, no loan
 
     @property
     def declined(self) -> bool:
@@ -41,13 +41,24 @@ def offer_for(*, grade: str, monthly_income_fen: int, parameters: Parameters) ->
     """Joint limit = income × the grade's multiple, within the grade's range; caps as shares
     of it; the loan rate of the grade. Grade E gets nothing."""
     if grade == "E":
-        return Offer(grade=grade, joint_limit_fen=0, cap_paylater_fen=0, cap_loan_fen=0,
-                     loan_daily_rate=None)
+        return Offer(
+            grade=grade, joint_limit_fen=0, cap_paylater_fen=0, cap_loan_fen=0, loan_daily_rate=None
+        )
     low, high = parameters.limit_range_by_grade[grade]
-    joint = min(high, max(low, round_fen(Decimal(monthly_income_fen)
-                                         * parameters.limit_income_multiple_by_grade[grade])))
+    joint = min(
+        high,
+        max(
+            low,
+            round_fen(
+                Decimal(monthly_income_fen) * parameters.limit_income_multiple_by_grade[grade]
+            ),
+        ),
+    )
     joint = joint // 10_000 * 10_000  # whole hundreds of yuan, as a lender quotes them
-    return Offer(grade=grade, joint_limit_fen=joint,
-                 cap_paylater_fen=round_fen(joint * parameters.limit_paylater_cap_share),
-                 cap_loan_fen=round_fen(joint * parameters.limit_loan_cap_share),
-                 loan_daily_rate=parameters.loan_daily_rate_by_grade.get(grade))
+    return Offer(
+        grade=grade,
+        joint_limit_fen=joint,
+        cap_paylater_fen=round_fen(joint * parameters.limit_paylater_cap_share),
+        cap_loan_fen=round_fen(joint * parameters.limit_loan_cap_share),
+        loan_daily_rate=parameters.loan_daily_rate_by_grade.get(grade),
+    )

@@ -39,7 +39,7 @@ from creditlink.adapters.sql.tables import (
 )
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
-from creditlink.domain.customer import Customer, NationalId
+from creditlink.domain.customer import Customer, CustomerScore, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import (
     GENESIS_HASH,
@@ -77,6 +77,13 @@ _CUSTOMER_COLUMNS = (
     "mobile",
     "onboarded_on",
     "loan_daily_rate",
+    "monthly_income_fen",
+    "pricing_pinned",
+    "score",
+    "grade",
+    "score_model",
+    "score_reasons",
+    "scored_on",
 )
 
 
@@ -97,8 +104,12 @@ class _Customers:
                 mobile=customer.mobile,
                 onboarded_on=customer.onboarded_on,
                 loan_daily_rate=str(customer.loan_daily_rate),
+                monthly_income_fen=customer.monthly_income_fen,
+                pricing_pinned=customer.pricing_pinned,
             )
         )
+        if customer.score is not None:
+            self.update(customer)
 
     def get(self, customer_id: str) -> Customer:
         driver = self._d
@@ -110,7 +121,39 @@ class _Customers:
             raise CustomerNotFound(customer_id)
         values = dict(zip(_CUSTOMER_COLUMNS, row, strict=True))
         values["onboarded_on"] = driver.date_out(values["onboarded_on"])
+        values["scored_on"] = driver.date_out(values["scored_on"])
         return _customer(SimpleNamespace(**values))
+
+    def update(self, customer: Customer) -> None:
+        """Save what may change after onboarding: price, income, score."""
+        score = customer.score
+        changed = self._d.run(
+            "UPDATE customers SET loan_daily_rate = %s, monthly_income_fen = %s, "
+            "pricing_pinned = %s, score = %s, grade = %s, score_model = %s, "
+            "score_reasons = %s, scored_on = %s WHERE customer_id = %s",
+            (
+                str(customer.loan_daily_rate),
+                customer.monthly_income_fen,
+                customer.pricing_pinned,
+                score.points if score else None,
+                score.grade if score else None,
+                score.model_version if score else None,
+                ",".join(score.reasons) if score else None,
+                self._d.date_in(score.scored_on if score else None),
+                customer.customer_id,
+            ),
+        )
+        assert changed == 1, customer.customer_id
+
+    def ids(self, *, after: str, limit: int) -> list[str]:
+        rows = self._d.cursor.execute(
+            self._d.sql(
+                "SELECT customer_id FROM customers WHERE customer_id > %s ORDER BY customer_id "
+                "LIMIT %s"
+            ),
+            (after, limit),
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def exists(self, customer_id: str) -> bool:
         return (
@@ -138,7 +181,19 @@ class _Customers:
 
 
 def _customer(row: Any) -> Customer:
+    score = None
+    if row.score is not None:
+        score = CustomerScore(
+            points=row.score,
+            grade=row.grade,
+            model_version=row.score_model,
+            reasons=tuple(r for r in (row.score_reasons or "").split(",") if r),
+            scored_on=row.scored_on,
+        )
     return Customer(
+        monthly_income_fen=row.monthly_income_fen,
+        pricing_pinned=bool(row.pricing_pinned),
+        score=score,
         customer_id=row.customer_id,
         name=row.name,
         national_id_masked=row.national_id_masked,
@@ -350,6 +405,17 @@ class _Ledger:
         return JournalEntry(
             entry_id=row.entry_id, draft=draft, previous_hash=row.previous_hash, hash=row.hash
         )
+
+    def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
+        rows = self._c.execute(
+            sa.select(journal_entries)
+            .where(
+                journal_entries.c.customer_id == customer_id,
+                journal_entries.c.business_date >= since,
+            )
+            .order_by(journal_entries.c.entry_id)
+        )
+        return [self._entry(row) for row in rows]
 
     def reversal_of(self, entry_id: int) -> int | None:
         return self._c.execute(

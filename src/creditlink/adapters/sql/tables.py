@@ -31,6 +31,13 @@ customers = sa.Table(
         server_default=sa.func.current_timestamp(),
     ),
     sa.Column("loan_daily_rate", sa.String(12), nullable=False, server_default="0.0005"),
+    sa.Column("monthly_income_fen", Money),
+    sa.Column("pricing_pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("score", sa.Integer),
+    sa.Column("grade", sa.String(1)),
+    sa.Column("score_model", sa.String(64)),
+    sa.Column("score_reasons", sa.Text),
+    sa.Column("scored_on", sa.Date),
 )
 
 customer_limits = sa.Table(

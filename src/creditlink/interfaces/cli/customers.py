@@ -25,52 +25,108 @@ def add(
     name: Annotated[str, typer.Option(help="Full name.")],
     national_id: Annotated[str, typer.Option(help="18-character national ID (GB 11643).")],
     mobile: Annotated[str, typer.Option(help="11-digit mobile number.")],
-    joint_limit: Annotated[str, typer.Option(help='Joint limit for both products, "20000.00".')],
+    income: Annotated[
+        str | None,
+        typer.Option(
+            help="Declared monthly income: the application score then sets the "
+            "grade, limits and loan price."
+        ),
+    ] = None,
+    joint_limit: Annotated[
+        str | None,
+        typer.Option(
+            help='Joint limit set by hand, e.g. "20000.00": limits and price stay '
+            "as given whatever the score."
+        ),
+    ] = None,
     customer_id: Annotated[
         str | None, typer.Option("--id", help="Customer id (default: generated).")
     ] = None,
     cap_paylater: Annotated[
-        str | None, typer.Option(help="PayLater cap (default: the joint limit).")
+        str | None, typer.Option(help="PayLater cap with --joint-limit (default: the limit).")
     ] = None,
     cap_loan: Annotated[
-        str | None, typer.Option(help="Cash loan cap (default: the joint limit).")
+        str | None, typer.Option(help="Cash loan cap with --joint-limit (default: the limit).")
     ] = None,
     on: On = None,
     db: Db = None,
     as_json: Json = False,
 ) -> None:
-    """Onboard a customer with a joint limit and product caps."""
+    """Onboard a customer: scored from --income, or with limits set by hand."""
     import secrets
 
-    from creditlink.application.customers import onboard_customer
-    from creditlink.domain.money import parse_amount
+    from creditlink.application.customers import apply_for_credit, onboard_customer
+    from creditlink.bootstrap import open_book
+    from creditlink.domain.errors import InvalidInput
     from creditlink.interfaces.cli.views import customer_data
 
-    joint = parse_amount(joint_limit, field="joint_limit", allow_zero=True)
-    caps = _amount(cap_paylater, "cap_paylater"), _amount(cap_loan, "cap_loan")
-    from creditlink.bootstrap import open_book
-
+    if joint_limit is None and income is None:
+        raise InvalidInput(
+            "give --income (to be scored) or --joint-limit (set by hand)",
+            field="income",
+            rule="LIMIT_OR_INCOME_REQUIRED",
+        )
+    monthly_income = _amount(income, "income")
+    chosen_id = customer_id or f"C{secrets.token_hex(6)}"
     book = open_book(db)
     day = business_date(on, book)
-    view = onboard_customer(
-        book.store.unit_of_work(),
-        customer_id=customer_id or f"C{secrets.token_hex(6)}",
-        name=name,
-        national_id=national_id,
-        mobile=mobile,
-        joint_limit_fen=joint,
-        cap_paylater_fen=caps[0],
-        cap_loan_fen=caps[1],
-        on=day,
-        actor=book.actor,
-        clock=book.clock,
-    )
+    if joint_limit is None:
+        assert monthly_income is not None
+        outcome = apply_for_credit(
+            book.store.unit_of_work(),
+            customer_id=chosen_id,
+            name=name,
+            national_id=national_id,
+            mobile=mobile,
+            monthly_income_fen=monthly_income,
+            on=day,
+            actor=book.actor,
+            clock=book.clock,
+        )
+        decision = {
+            "outcome": outcome.decision.outcome,
+            "reasons": list(outcome.decision.reasons),
+            "model_version": outcome.decision.model_version,
+        }
+        if outcome.view is None:
+            if as_json:
+                print_json({"customer_id": chosen_id, "decision": decision})
+            else:
+                console().print(
+                    f"Declined: {', '.join(outcome.decision.reasons)} "
+                    f"(model {outcome.decision.model_version})."
+                )
+            return
+        view = outcome.view
+    else:
+        decision = None
+        caps = _amount(cap_paylater, "cap_paylater"), _amount(cap_loan, "cap_loan")
+        joint = _amount(joint_limit, "joint_limit")
+        assert joint is not None
+        view = onboard_customer(
+            book.store.unit_of_work(),
+            customer_id=chosen_id,
+            name=name,
+            national_id=national_id,
+            mobile=mobile,
+            joint_limit_fen=joint,
+            cap_paylater_fen=caps[0],
+            cap_loan_fen=caps[1],
+            on=day,
+            actor=book.actor,
+            clock=book.clock,
+            monthly_income_fen=monthly_income,
+        )
     data = customer_data(view)
+    if decision is not None:
+        data["decision"] = decision
     if as_json:
         print_json(data)
-    else:
-        console().print(f"Onboarded [bold]{data['customer_id']}[/] ({data['name']}).")
-        console().print(_limits_table(data))
+        return
+    score = data["score"]
+    graded = f", score {score['points']} grade {score['grade']}" if score else ""
+    console().print(f"Onboarded [bold]{data['customer_id']}[/] ({data['name']}{graded}).")
+    console().print(_limits_table(data))
 
 
 @app.command("show")

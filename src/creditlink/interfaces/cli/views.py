@@ -62,6 +62,17 @@ def customer_data(view: CustomerView) -> dict[str, Any]:
         "as_of": view.on.isoformat(),
         "alert_level": view.limit.level.value,
         "limits": limit_data(view.limit, view.on),
+        "loan_daily_rate": format_rate(customer.loan_daily_rate),
+        "pricing_pinned": customer.pricing_pinned,
+        "score": None
+        if customer.score is None
+        else {
+            "points": customer.score.points,
+            "grade": customer.score.grade,
+            "model_version": customer.score.model_version,
+            "reasons": list(customer.score.reasons),
+            "scored_on": customer.score.scored_on.isoformat(),
+        },
     }
 
 

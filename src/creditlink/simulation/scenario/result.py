@@ -29,8 +29,9 @@ def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[
         "dpd": state.dpd,
         "bucket": state.bucket.value,
         "alert_level": limit.level.value,
-        "score": None,
-        "grade": None,
+        "score": state.customer.score.points if state.customer.score else None,
+        "grade": state.customer.score.grade if state.customer.score else None,
+        "score_reasons": list(state.customer.score.reasons) if state.customer.score else [],
         "credit_balance": format_fen(state.credit_balance_fen),
         "paylater": paylater_json(state.paylater),
         "loans": {
