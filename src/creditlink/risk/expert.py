@@ -11,7 +11,7 @@ score's reasons.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 POINTS_AT_ODDS = 600
@@ -71,14 +71,15 @@ class PointsScorecard:
     def score(self, record: Mapping[str, object]) -> Score:
         got = [(c, c.points(record.get(c.feature))) for c in self.characteristics]
         points = self.base_points + sum(p for _, p in got)
+        # Most points lost first; ties in the scorecard's own order of characteristics.
         lost = sorted(
-            ((c.best - p, c.reason) for c, p in got if c.best - p > 0),
+            ((c.best - p, index, c.reason) for index, (c, p) in enumerate(got) if c.best > p),
             key=lambda item: (-item[0], item[1]),
         )
         return Score(
             points=points,
             probability_bad=round(probability_bad(points), 6),
-            reasons=tuple(reason for _, reason in lost[:3]),
+            reasons=tuple(reason for _, _, reason in lost[:3]),
             model_version=self.version,
         )
 
@@ -132,5 +133,45 @@ BEHAVIOUR = PointsScorecard(
         Characteristic("draws_6m", "FREQUENT_DRAWS", _bands((2, 0), (None, -10))),
     ),
 )
+
+
+def score_columns(
+    card: PointsScorecard, columns: Mapping[str, Sequence[float | None]]
+) -> BatchScores:
+    """Score many rows at once (one array per feature), with the top reason of each row."""
+    import numpy as np
+
+    size = len(next(iter(columns.values())))
+    total = np.full(size, float(card.base_points))
+    losses = np.zeros((len(card.characteristics), size))
+    for index, characteristic in enumerate(card.characteristics):
+        raw = np.array(
+            [np.nan if v is None else v for v in columns[characteristic.feature]], dtype=float
+        )
+        uppers = np.array([np.inf if b.upper is None else b.upper for b in characteristic.bands])
+        points = np.array([b.points for b in characteristic.bands], dtype=float)
+        slot = np.minimum(np.searchsorted(uppers, raw, side="left"), len(uppers) - 1)
+        got = np.where(np.isnan(raw), characteristic.missing_points, points[slot])
+        total += got
+        losses[index] = characteristic.best - got
+    worst = np.argmax(losses, axis=0)
+    reasons = [
+        card.characteristics[i].reason if losses[i, row] > 0 else ""
+        for row, i in enumerate(worst.tolist())
+    ]
+    odds_good = np.exp((total - OFFSET) / FACTOR)
+    return BatchScores(
+        points=[int(p) for p in total.tolist()],
+        probability_bad=(1.0 / (1.0 + odds_good)).tolist(),
+        top_reason=reasons,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScores:
+    points: list[int]
+    probability_bad: list[float]
+    top_reason: list[str]
+
 
 SCORECARDS = {card.version: card for card in (APPLICATION, BEHAVIOUR)}
