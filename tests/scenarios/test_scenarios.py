@@ -14,10 +14,8 @@ from creditlink.simulation.scenario.runner import run
 
 HERE = Path(__file__).parent
 SHARED = HERE.parents[1].parent / "shared" / "scenarios"
-# Every scenario of the project, and the shared examples whose rules are built (the linkage
-# example waits for the cross-product linkage of issue 6).
-READY = [*sorted(HERE.glob("*/*.yaml"))]
-READY = [path for path in READY if path.name != "linkage_dual_warning.yaml"]
+# Every scenario of the project, and the shared examples.
+READY = sorted(HERE.glob("*/*.yaml"))
 
 
 @pytest.mark.parametrize("path", READY, ids=lambda p: p.stem)

@@ -23,7 +23,12 @@ from creditlink.adapters.codecs import (
     paylater_to_dict,
 )
 from creditlink.application.errors import CustomerNotFound
-from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
+from creditlink.application.ports import (
+    AlertRecord,
+    AuditRecord,
+    DecisionRecord,
+    ParameterVersion,
+)
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
@@ -54,6 +59,7 @@ class MemoryState:
     loans: dict[tuple[str, str], tuple[dict[str, Any], date | None, date | None]] = field(
         default_factory=dict
     )
+    alerts: list[AlertRecord] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     decisions_by_key: dict[str, DecisionRecord] = field(default_factory=dict)
     closed_days: dict[date, Mapping[str, int]] = field(default_factory=dict)
@@ -187,6 +193,14 @@ class _Ledger:
 
     def reversal_of(self, entry_id: int) -> int | None:
         return self._state.reversed_by.get(entry_id)
+
+    def customers_posting_on(self, on: date, *, after: str, limit: int) -> list[str]:
+        found = {
+            e.draft.customer_id
+            for e in reversed(self._state.entries)
+            if e.business_date == on and e.draft.customer_id is not None
+        }
+        return sorted(c for c in found if c is not None and c > after)[:limit]
 
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         return [
@@ -337,6 +351,20 @@ class _Decisions:
         ]
 
 
+class _Alerts:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add(self, alert: AlertRecord) -> None:
+        self._state.alerts.append(alert)
+        self._undo.append(lambda: self._state.alerts.pop())
+
+    def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
+        return [
+            a for a in self._state.alerts if customer_id is None or a.customer_id == customer_id
+        ]
+
+
 class _CloseOfDay:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
@@ -408,6 +436,7 @@ class MemoryUnitOfWork:
         self.paylater = _PayLater(state, self._undo)
         self.loans = _Loans(state, self._undo)
         self.decisions = _Decisions(state, self._undo)
+        self.alerts = _Alerts(state, self._undo)
         self.eod = _CloseOfDay(state, self._undo)
 
     def __enter__(self) -> Self:

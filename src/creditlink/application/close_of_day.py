@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from creditlink.application.linkage import customers_operating, evaluate
 from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DayWork, close_paylater_day
 from creditlink.application.ports import Clock, Store
 from creditlink.application.scoring import due_for_rescore, rescore_all
 from creditlink.domain.errors import Conflict
+from creditlink.domain.parameters import ParameterSet
 
 BATCH_SIZE = 200
 
@@ -101,10 +103,12 @@ def close_day(
         loans += len(due_loans)
         if progress is not None:
             progress(len(due_loans))
+    linked = _close_linkage(store, on=on, parameters=parameters, batch_size=batch_size)
     rescored = (
         rescore_all(store, on=on, parameters=parameters) if due_for_rescore(on, parameters) else 0
     )
     summary = {
+        "linkage_checked": linked,
         "rescored": rescored,
         "loans": loans,
         "loan_billings": loan_work.billed,
@@ -153,3 +157,19 @@ def _close_limits(store: Store, *, on: date, batch_size: int) -> int:
 def last_closed(store: Store) -> date | None:
     with store.reader() as uow:
         return uow.eod.last_closed()
+
+
+def _close_linkage(store: Store, *, on: date, parameters: ParameterSet, batch_size: int) -> int:
+    """Weigh cross-product linkage for every customer who operated today or whose products
+    the close visited (their DPD crossed a threshold or a statement or due date came)."""
+    done, after = 0, ""
+    while True:
+        with store.unit_of_work() as uow:
+            ids = customers_operating(uow, on, after=after, limit=batch_size)
+            if not ids:
+                return done
+            for customer_id in ids:
+                evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
+            uow.commit()
+        done += len(ids)
+        after = ids[-1]

@@ -14,6 +14,7 @@ from decimal import Decimal
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
+from creditlink.application.linkage import evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DecisionResult, Shortcut
 from creditlink.application.ports import DecisionRecord, UnitOfWork
@@ -386,6 +387,7 @@ def close_loan_day(
         limit = limit.with_usage(L, limit.used_loan_fen - written.principal_fen)
         uow.limits.save(customer_id, limit)
     _save(uow, loan, parameters, on, closed_through=on)
+    evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
 
 
 def _write_off_lines(customer_id: str, written: LoanWriteOff) -> list[Line]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
+from creditlink.application.linkage import evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.domain.errors import CreditlinkError, InvalidInput
@@ -535,12 +536,15 @@ def close_paylater_day(
             customer_id=customer_id,
             lines=_write_off_lines(customer_id, written),
         )
-    uow.limits.save(customer_id, limit.with_usage(P, account.principal_outstanding_fen()))
+    limit = limit.with_usage(P, account.principal_outstanding_fen())
+    uow.limits.save(customer_id, limit)
     uow.paylater.save(
         account,
         closed_through=on,
         next_wake_on=next_wake_on(account, closed_through=on, parameters=parameters),
     )
+    # The dual warning: what this account's ageing means for both products, now.
+    evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
 
 
 def _billing_lines(customer_id: str, billing: Billing) -> list[Line]:

@@ -74,6 +74,10 @@ class LedgerRepository(Protocol):
 
     def get(self, entry_id: int) -> JournalEntry | None: ...
 
+    def customers_posting_on(self, on: date, *, after: str, limit: int) -> list[str]:
+        """Customers after `after` (by id) with an entry dated `on`."""
+        ...
+
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         """The customer's entries dated on or after `since`, in posting order."""
         ...
@@ -165,6 +169,27 @@ class DecisionRepository(Protocol):
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRecord:
+    """A level raised (kind "alert") or stepped down (kind "recovery") for a customer."""
+
+    on: date
+    customer_id: str
+    kind: str
+    level: str
+    cause: str
+    products: tuple[str, ...]
+    evidence: str
+
+
+class AlertRepository(Protocol):
+    def add(self, alert: AlertRecord) -> None: ...
+
+    def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
+        """In the order raised."""
+        ...
+
+
 class CloseOfDayLog(Protocol):
     def last_closed(self) -> date | None: ...
 
@@ -233,6 +258,9 @@ class UnitOfWork(Protocol):
 
     @property
     def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def alerts(self) -> AlertRepository: ...
 
     @property
     def eod(self) -> CloseOfDayLog: ...

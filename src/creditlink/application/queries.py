@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.application.ports import AlertRecord, DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
 from creditlink.domain.limits import JointLimit
@@ -59,3 +59,8 @@ def customer_state(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerSt
 def decisions(uow: UnitOfWork, *, customer_id: str | None = None) -> list[DecisionRecord]:
     with uow:
         return uow.decisions.list(customer_id=customer_id)
+
+
+def alerts(uow: UnitOfWork, *, customer_id: str | None = None) -> list[AlertRecord]:
+    with uow:
+        return uow.alerts.list(customer_id=customer_id)

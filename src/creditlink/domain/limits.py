@@ -129,6 +129,7 @@ class JointLimit:
     temporary: TemporaryLimit | None = None
     pending: PendingIncrease | None = None
     level: AlertLevel = AlertLevel.NONE
+    cured_on: date | None = None  # since when every linkage cause is cured (for recovery)
 
     def __post_init__(self) -> None:
         assert self.joint_limit_fen >= 0, self

@@ -25,6 +25,7 @@ from creditlink.adapters.sql.driver import Driver
 from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
+    alerts,
     audit_log,
     closed_days,
     customer_limits,
@@ -38,7 +39,12 @@ from creditlink.adapters.sql.tables import (
     paylater_accounts,
 )
 from creditlink.application.errors import CustomerNotFound
-from creditlink.application.ports import AuditRecord, DecisionRecord, ParameterVersion
+from creditlink.application.ports import (
+    AlertRecord,
+    AuditRecord,
+    DecisionRecord,
+    ParameterVersion,
+)
 from creditlink.domain.customer import Customer, CustomerScore, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import (
@@ -281,6 +287,7 @@ def _limit_row(limit: JointLimit) -> dict[str, Any]:
         "pending_cap_loan_fen": pending.cap_loan_fen if pending else None,
         "alert_level": limit.level.value,
         "next_wake_on": limit_wake_on(limit),
+        "cured_on": limit.cured_on,
     }
 
 
@@ -310,6 +317,7 @@ def _limit(row: Any) -> JointLimit:
         temporary=temporary,
         pending=pending,
         level=AlertLevel(row.alert_level),
+        cured_on=row.cured_on,
     )
 
 
@@ -405,6 +413,16 @@ class _Ledger:
         return JournalEntry(
             entry_id=row.entry_id, draft=draft, previous_hash=row.previous_hash, hash=row.hash
         )
+
+    def customers_posting_on(self, on: date, *, after: str, limit: int) -> list[str]:
+        rows = self._c.execute(
+            sa.select(journal_entries.c.customer_id)
+            .distinct()
+            .where(journal_entries.c.business_date == on, journal_entries.c.customer_id > after)
+            .order_by(journal_entries.c.customer_id)
+            .limit(limit)
+        )
+        return [row.customer_id for row in rows]
 
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         rows = self._c.execute(
@@ -730,6 +748,41 @@ def _decision(row: sa.Row[Any]) -> DecisionRecord:
     )
 
 
+class _Alerts:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def add(self, alert: AlertRecord) -> None:
+        self._c.execute(
+            alerts.insert().values(
+                customer_id=alert.customer_id,
+                business_date=alert.on,
+                kind=alert.kind,
+                level=alert.level,
+                cause=alert.cause,
+                products=",".join(alert.products),
+                evidence=alert.evidence,
+            )
+        )
+
+    def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
+        query = sa.select(alerts).order_by(alerts.c.alert_id)
+        if customer_id is not None:
+            query = query.where(alerts.c.customer_id == customer_id)
+        return [
+            AlertRecord(
+                on=row.business_date,
+                customer_id=row.customer_id,
+                kind=row.kind,
+                level=row.level,
+                cause=row.cause,
+                products=tuple(p for p in row.products.split(",") if p),
+                evidence=row.evidence,
+            )
+            for row in self._c.execute(query)
+        ]
+
+
 class _CloseOfDay:
     def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
@@ -861,6 +914,7 @@ class SqlUnitOfWork:
     paylater: _PayLater
     loans: _Loans
     decisions: _Decisions
+    alerts: _Alerts
     eod: _CloseOfDay
 
     _driver: Driver
@@ -890,6 +944,7 @@ class SqlUnitOfWork:
         self.paylater = _PayLater(connection, driver)
         self.loans = _Loans(connection, driver)
         self.decisions = _Decisions(connection)
+        self.alerts = _Alerts(connection)
         self.eod = _CloseOfDay(connection, driver)
         return self
 

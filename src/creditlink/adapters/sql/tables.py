@@ -72,6 +72,7 @@ customer_limits = sa.Table(
     sa.CheckConstraint(
         "used_paylater_fen >= 0 AND used_loan_fen >= 0", name="ck_usage_non_negative"
     ),
+    sa.Column("cured_on", sa.Date),
     sa.Index("ix_customer_limits_wake", "next_wake_on", "customer_id"),
 )
 
@@ -95,6 +96,7 @@ journal_entries = sa.Table(
         nullable=False,
         server_default=sa.func.current_timestamp(),
     ),
+    sa.Index("ix_journal_entries_date_customer", "business_date", "customer_id"),
 )
 
 journal_lines = sa.Table(
@@ -193,4 +195,17 @@ loans = sa.Table(
     sa.Column("closed_through", sa.Date),
     sa.Column("document", sa.Text, nullable=False),
     sa.Index("ix_loans_wake", "next_wake_on", "customer_id", "ref"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.String(64), nullable=False, index=True),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("level", sa.String(8), nullable=False),
+    sa.Column("cause", sa.String(32), nullable=False),
+    sa.Column("products", sa.String(32), nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
 )

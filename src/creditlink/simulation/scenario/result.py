@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from creditlink.application.ledger import LedgerReport
-from creditlink.application.ports import DecisionRecord
+from creditlink.application.ports import AlertRecord, DecisionRecord
 from creditlink.application.queries import CustomerState
 from creditlink.domain.loan.loan import Loan
 from creditlink.domain.money import format_fen, format_rate
@@ -136,4 +136,15 @@ def ledger_json(report: LedgerReport) -> dict[str, Any]:
         "trial_balance": format_fen(report.trial_balance_fen),
         "chain_ok": report.chain_ok,
         "verified": report.ok,
+    }
+
+
+def alert_json(alert: AlertRecord) -> dict[str, Any]:
+    return {
+        "on": alert.on.isoformat(),
+        "customer": alert.customer_id,
+        "level": alert.level,
+        "cause": alert.cause,
+        "products": list(alert.products),
+        "evidence": alert.evidence,
     }

@@ -20,14 +20,19 @@ from creditlink.application.customers import (
 )
 from creditlink.application.ledger import verify_ledger
 from creditlink.application.parameters import current_parameters, set_parameters
-from creditlink.application.queries import customer_state, decisions
+from creditlink.application.queries import alerts, customer_state, decisions
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.customer import national_id_check_character
 from creditlink.domain.errors import CreditlinkError
 from creditlink.domain.loan.schedule import Method
 from creditlink.simulation.scenario.expect import Failure, check
 from creditlink.simulation.scenario.loader import Event, Scenario, ScenarioError
-from creditlink.simulation.scenario.result import customer_json, decision_json, ledger_json
+from creditlink.simulation.scenario.result import (
+    alert_json,
+    customer_json,
+    decision_json,
+    ledger_json,
+)
 
 ACTOR = "scenario"
 
@@ -233,6 +238,7 @@ def _result(scenario: Scenario, book: Book) -> dict[str, Any]:
         "end": scenario.end.isoformat(),
         "customers": customers,
         "decisions": [decision_json(d) for d in decisions(store.reader())],
-        "alerts": [],
+        "alerts": [alert_json(a) for a in alerts(store.reader()) if a.kind == "alert"],
+        "recoveries": [alert_json(a) for a in alerts(store.reader()) if a.kind == "recovery"],
         "ledger": ledger_json(verify_ledger(store.reader())),
     }

@@ -1,0 +1,128 @@
+"""Applying cross-product linkage to one customer, inside the caller's transaction.
+
+The close of day calls this for every customer it touches (their products were visited, or
+they operated that day), after the products' own work: a DPD or utilisation cause raises the
+level at once, in the same transaction, with an alert record dated that business date (in
+force from the next). A level only steps down through recovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from creditlink.application.ports import AlertRecord, UnitOfWork
+from creditlink.domain.limits import AlertLevel, JointLimit
+from creditlink.domain.parameters import ParameterSet
+from creditlink.risk.linkage import PRODUCTS, dpd_causes, recovered, worst
+
+_STEP_DOWN = {
+    AlertLevel.FREEZE: AlertLevel.RESTRICT,
+    AlertLevel.RESTRICT: AlertLevel.WATCH,
+    AlertLevel.WATCH: AlertLevel.NONE,
+}
+
+
+def raise_level(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    limit: JointLimit,
+    level: AlertLevel,
+    cause: str,
+    evidence: str,
+    on: date,
+) -> JointLimit:
+    """Raise the customer's level (never lower it) and record the alert."""
+    if level.rank <= limit.level.rank:
+        return limit
+    limit = replace(limit.with_level(level), cured_on=None)
+    uow.alerts.add(
+        AlertRecord(
+            on=on,
+            customer_id=customer_id,
+            kind="alert",
+            level=level.value,
+            cause=cause,
+            products=PRODUCTS,
+            evidence=evidence,
+        )
+    )
+    return limit
+
+
+def evaluate(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    on: date,
+    parameters: ParameterSet,
+    limit: JointLimit | None = None,
+) -> JointLimit:
+    """Raise the level for today's DPD and utilisation, or step down one level after a cure
+    and `linkage.recovery_cycles` on-time due items in a row. Saves the limit."""
+    limit = limit if limit is not None else uow.limits.get(customer_id, for_update=True)
+    account = uow.paylater.get(customer_id)
+    loans = uow.loans.of_customer(customer_id)
+    values = parameters.values
+    if account.written_off or any(loan.status.value == "written_off" for loan in loans):
+        uow.limits.save(customer_id, limit)
+        return limit  # frozen for good
+    causes = dpd_causes(
+        paylater_dpd=account.dpd(on),
+        loan_dpd=max((loan.dpd(on) for loan in loans), default=0),
+        utilisation=limit.joint_utilisation,
+        parameters=values,
+    )
+    top = worst(causes)
+    if top is not None and top.level.rank > limit.level.rank:
+        limit = raise_level(
+            uow,
+            customer_id=customer_id,
+            limit=limit,
+            level=top.level,
+            cause=top.cause,
+            evidence=top.evidence,
+            on=on,
+        )
+    elif limit.level is not AlertLevel.NONE:
+        if causes:
+            limit = replace(limit, cured_on=None)
+        elif limit.cured_on is None:
+            limit = replace(limit, cured_on=on)
+        else:
+            items = [
+                (s.due_date, s.days_late(on))
+                for s in account.statements
+                if s.minimum_own_fen > 0 and s.due_date < on
+            ]
+            items += [
+                (i.due_date, i.days_late(on))
+                for loan in loans
+                for i in loan.installments
+                if not i.cancelled and i.due_date < on
+            ]
+            if recovered(
+                due_items=items, cured_on=limit.cured_on, cycles=values.linkage_recovery_cycles
+            ):
+                lower = _STEP_DOWN[limit.level]
+                uow.alerts.add(
+                    AlertRecord(
+                        on=on,
+                        customer_id=customer_id,
+                        kind="recovery",
+                        level=lower.value,
+                        cause="RECOVERY",
+                        products=PRODUCTS,
+                        evidence=f"cured since {limit.cured_on.isoformat()}, "
+                        f"{values.linkage_recovery_cycles} due items paid on time",
+                    )
+                )
+                # Each further step needs a fresh run of on-time items.
+                limit = replace(limit.with_level(lower), cured_on=on)
+    uow.limits.save(customer_id, limit)
+    return limit
+
+
+def customers_operating(uow: UnitOfWork, on: date, *, after: str, limit: int) -> list[str]:
+    return uow.ledger.customers_posting_on(on, after=after, limit=limit)
