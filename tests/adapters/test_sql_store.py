@@ -116,11 +116,12 @@ def race(
 
 
 def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> None:
-    # Joint limit 10,000.00; 8 threads x 10 attempts of 500.00 = 40,000.00 asked for, half as
-    # purchases (cap 7,000.00) and half as loan draws (cap 6,000.00, minimum 500.00).
+    # Joint limit 10,000.00; 8 threads x 10 attempts of 501.00 = 40,080.00 asked for, half as
+    # purchases (cap 7,000.00) and half as loan draws (cap 6,000.00, minimum 500.00). Not a
+    # round amount: three round purchases in a day would be a cash-out pattern.
     add_customer(sql_book.store, "c1", joint=1_000_000, cap_paylater=700_000, cap_loan=600_000)
     errors = race(
-        sql_book, threads=8, attempts=10, amount=50_000, products=[Product.PAYLATER, Product.LOAN]
+        sql_book, threads=8, attempts=10, amount=50_100, products=[Product.PAYLATER, Product.LOAN]
     )
     assert errors == []
     with sql_book.store.reader() as uow:
@@ -129,9 +130,9 @@ def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> N
     assert limit.used_paylater_fen <= 700_000
     assert limit.used_loan_fen <= 600_000
     assert limit.used_fen <= 1_000_000
-    # 10,000.00 / 500.00 = 20 fit and no more; all 20 happened.
-    assert limit.used_fen == 20 * 50_000
-    assert entries == 20
+    # 10,000.00 / 501.00 = 19 fit and no more; all 19 happened.
+    assert limit.used_fen == 19 * 50_100
+    assert entries == 19
     report = verify_ledger(sql_book.store.reader())
     assert report.ok, report.problems
 

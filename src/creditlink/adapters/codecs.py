@@ -49,7 +49,16 @@ def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
         "opened_on": _d(account.opened_on),
         "status": account.status.value,
         "purchases": [
-            [p.ref, _d(p.on), p.amount_fen, p.merchant, p.category, p.refunded_fen, p.plan_ref]
+            [
+                p.ref,
+                _d(p.on),
+                p.amount_fen,
+                p.merchant,
+                p.category,
+                p.refunded_fen,
+                p.plan_ref,
+                _d(p.refunded_on),
+            ]
             for p in account.purchases.values()
         ],
         "lines": [
@@ -126,7 +135,16 @@ def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
 def paylater_from_dict(data: dict[str, Any]) -> PayLaterAccount:
     assert data["v"] == FORMAT_VERSION, data["v"]
     purchases = {
-        row[0]: Purchase(row[0], _req(row[1]), row[2], row[3], row[4], row[5], row[6])
+        row[0]: Purchase(
+            row[0],
+            _req(row[1]),
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            _date(row[7]) if len(row) > 7 else None,
+        )
         for row in data["purchases"]
     }
     plans = {}

@@ -9,12 +9,23 @@ force from the next). A level only steps down through recovery.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from creditlink.application.ports import AlertRecord, UnitOfWork
+from creditlink.domain.ledger import EntryKind
 from creditlink.domain.limits import AlertLevel, JointLimit
 from creditlink.domain.parameters import ParameterSet
-from creditlink.risk.linkage import PRODUCTS, dpd_causes, recovered, worst
+from creditlink.domain.paylater.account import PayLaterAccount
+from creditlink.risk.linkage import (
+    PRODUCTS,
+    PurchaseFact,
+    borrow_to_repay,
+    dpd_causes,
+    recovered,
+    refund_pairs,
+    round_burst,
+    worst,
+)
 
 _STEP_DOWN = {
     AlertLevel.FREEZE: AlertLevel.RESTRICT,
@@ -126,3 +137,92 @@ def evaluate(
 
 def customers_operating(uow: UnitOfWork, on: date, *, after: str, limit: int) -> list[str]:
     return uow.ledger.customers_posting_on(on, after=after, limit=limit)
+
+
+def check_patterns(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    limit: JointLimit,
+    account: PayLaterAccount,
+    on: date,
+    parameters: ParameterSet,
+    merchant: str | None = None,
+) -> JointLimit:
+    """Pattern causes (DOMAIN.md §6), raised by the operation that completes the pattern, in
+    its own transaction: borrow-to-repay (RESTRICT) and cash-out (RESTRICT)."""
+    values = parameters.values
+    facts = [
+        PurchaseFact(p.ref, p.on, p.amount_fen, p.merchant, p.refunded_on)
+        for p in account.purchases.values()
+    ]
+    burst = round_burst(
+        facts,
+        on=on,
+        round_fen=values.linkage_cashout_round_amount,
+        count=values.linkage_cashout_round_count,
+    )
+    if burst:
+        limit = raise_level(
+            uow,
+            customer_id=customer_id,
+            limit=limit,
+            level=AlertLevel.RESTRICT,
+            cause="CASH_OUT",
+            evidence=f"round purchases on {on.isoformat()}: {', '.join(burst)}",
+            on=on,
+        )
+    if merchant is not None:
+        pairs = refund_pairs(
+            [
+                f
+                for f in facts
+                if f.on > on - timedelta(days=values.linkage_cashout_refund_window_days)
+            ],
+            merchant=merchant,
+            window_days=values.linkage_cashout_refund_window_days,
+            pairs=values.linkage_cashout_refund_pairs,
+        )
+        if pairs:
+            limit = raise_level(
+                uow,
+                customer_id=customer_id,
+                limit=limit,
+                level=AlertLevel.RESTRICT,
+                cause="CASH_OUT",
+                evidence=f"purchases refunded at {merchant}: {', '.join(pairs)}",
+                on=on,
+            )
+    window = values.linkage_borrow_to_repay_window_days + values.linkage_borrow_to_repay_days
+    since = on - timedelta(days=window)
+    draws = [
+        (loan.drawn_on, loan.principal_fen)
+        for loan in uow.loans.of_customer(customer_id)
+        if loan.drawn_on >= since
+    ]
+    if draws:
+        repayments = [
+            (entry.business_date, entry.lines[0].amount_fen)
+            for entry in uow.ledger.customer_entries(customer_id, since=since)
+            if entry.kind is EntryKind.REPAYMENT
+            and any(line.account.name.startswith("paylater.") for line in entry.lines)
+        ]
+        found = borrow_to_repay(
+            draws=draws,
+            repayments=repayments,
+            days=values.linkage_borrow_to_repay_days,
+            share=values.linkage_borrow_to_repay_share,
+            window_days=values.linkage_borrow_to_repay_window_days,
+        )
+        if found:
+            limit = raise_level(
+                uow,
+                customer_id=customer_id,
+                limit=limit,
+                level=AlertLevel.RESTRICT,
+                cause="BORROW_TO_REPAY",
+                evidence="PayLater repaid from loans drawn on "
+                + " and ".join(d.isoformat() for d in found),
+                on=on,
+            )
+    return limit

@@ -14,7 +14,7 @@ from enum import StrEnum
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
-from creditlink.application.linkage import evaluate
+from creditlink.application.linkage import check_patterns, evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.domain.errors import CreditlinkError, InvalidInput
@@ -241,6 +241,15 @@ def purchase(
                     credit(_account(AccountCode.MERCHANT_PAYABLE), amount_fen),
                 ],
             )
+            limit = check_patterns(
+                uow,
+                customer_id=customer_id,
+                limit=limit,
+                account=account,
+                on=on,
+                parameters=parameters,
+                merchant=None,
+            )
             _save(uow, account, limit, parameters, on)
         record = _record(
             uow,
@@ -295,6 +304,15 @@ def refund(
             ],
         )
         assert entry is not None
+        limit = check_patterns(
+            uow,
+            customer_id=customer_id,
+            limit=limit,
+            account=account,
+            on=on,
+            parameters=parameters,
+            merchant=account.purchases[purchase_ref].merchant,
+        )
         _save(uow, account, limit, parameters, on)
         uow.commit()
     return entry
@@ -353,6 +371,15 @@ def repay(
             customer_id=customer_id,
             description=request,
             lines=[debit(CASH, total), *lines, *_paid_lines(customer_id, allocation)],
+        )
+        limit = check_patterns(
+            uow,
+            customer_id=customer_id,
+            limit=limit,
+            account=account,
+            on=on,
+            parameters=parameters,
+            merchant=None,
         )
         _save(uow, account, limit, parameters, on)
         uow.commit()

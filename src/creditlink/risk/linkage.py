@@ -10,9 +10,10 @@ paid on time.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from creditlink.domain.limits import AlertLevel
@@ -68,3 +69,62 @@ def recovered(*, due_items: Sequence[tuple[date, int]], cured_on: date, cycles: 
         if streak >= cycles:
             return True
     return False
+
+
+def borrow_to_repay(
+    *,
+    draws: Sequence[tuple[date, int]],
+    repayments: Sequence[tuple[date, int]],
+    days: int,
+    share: Decimal,
+    window_days: int,
+) -> list[date] | None:
+    """Draw dates of two borrow-to-repay pairs at most `window_days` apart, or None.
+
+    A pair is a PayLater repayment of at least `share` of a loan draw, on the draw's date or
+    within the next `days` dates; each draw and each repayment is in at most one pair."""
+    used: set[int] = set()
+    paired: list[date] = []
+    for drawn_on, amount in sorted(draws):
+        for index, (paid_on, paid) in enumerate(sorted(repayments)):
+            if index in used:
+                continue
+            if drawn_on <= paid_on <= drawn_on + timedelta(days=days) and paid >= share * amount:
+                used.add(index)
+                paired.append(drawn_on)
+                break
+    for first, second in itertools.pairwise(paired):
+        if (second - first).days <= window_days:
+            return [first, second]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseFact:
+    ref: str
+    on: date
+    amount_fen: int
+    merchant: str
+    refunded_on: date | None = None
+
+
+def round_burst(
+    purchases: Sequence[PurchaseFact], *, on: date, round_fen: int, count: int
+) -> list[str] | None:
+    """At least `count` approved purchases on `on` that are whole multiples of `round_fen`."""
+    refs = [p.ref for p in purchases if p.on == on and p.amount_fen % round_fen == 0]
+    return refs if len(refs) >= count else None
+
+
+def refund_pairs(
+    purchases: Sequence[PurchaseFact], *, merchant: str, window_days: int, pairs: int
+) -> list[str] | None:
+    """At least `pairs` purchases at one merchant refunded within `window_days` of purchase."""
+    refs = [
+        p.ref
+        for p in purchases
+        if p.merchant == merchant
+        and p.refunded_on is not None
+        and (p.refunded_on - p.on).days <= window_days
+    ]
+    return refs if len(refs) >= pairs else None

@@ -359,6 +359,7 @@ class PayLaterAccount:
                 rule="REFUND_ABOVE_PURCHASE",
             )
         purchase.refunded_fen += amount_fen
+        purchase.refunded_on = on
         if self.written_off:
             self.recovered_fen += amount_fen
             return Allocation(recovery_fen=amount_fen)

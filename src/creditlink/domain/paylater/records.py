@@ -37,6 +37,7 @@ class Purchase:
     category: str
     refunded_fen: int = 0
     plan_ref: str | None = None
+    refunded_on: date | None = None  # the latest refund's date
 
 
 @dataclass(slots=True)
