@@ -202,6 +202,13 @@ class _Ledger:
         }
         return sorted(c for c in found if c is not None and c > after)[:limit]
 
+    def money_events(self, customer_id: str, *, since: date) -> list[tuple[date, str, int, str]]:
+        return [
+            (e.business_date, e.kind.value, e.lines[0].amount_fen, e.lines[1].account.name)
+            for e in self.customer_entries(customer_id, since=since)
+            if e.kind.value in ("repayment", "loan_draw")
+        ]
+
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         return [
             entry

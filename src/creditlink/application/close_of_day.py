@@ -19,7 +19,6 @@ from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DayWork, close_paylater_day
 from creditlink.application.ports import Clock, Store
-from creditlink.application.scoring import due_for_rescore, rescore_all
 from creditlink.domain.errors import Conflict
 from creditlink.domain.parameters import ParameterSet
 
@@ -104,9 +103,7 @@ def close_day(
         if progress is not None:
             progress(len(due_loans))
     linked = _close_linkage(store, on=on, parameters=parameters, batch_size=batch_size)
-    rescored = (
-        rescore_all(store, on=on, parameters=parameters) if due_for_rescore(on, parameters) else 0
-    )
+    rescored = work.rescored + loan_work.rescored
     summary = {
         "linkage_checked": linked,
         "rescored": rescored,

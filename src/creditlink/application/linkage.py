@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from creditlink.application.ports import AlertRecord, UnitOfWork
-from creditlink.domain.ledger import EntryKind
 from creditlink.domain.limits import AlertLevel, JointLimit
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
@@ -202,10 +201,9 @@ def check_patterns(
     ]
     if draws:
         repayments = [
-            (entry.business_date, entry.lines[0].amount_fen)
-            for entry in uow.ledger.customer_entries(customer_id, since=since)
-            if entry.kind is EntryKind.REPAYMENT
-            and any(line.account.name.startswith("paylater.") for line in entry.lines)
+            (paid_on, amount)
+            for paid_on, kind, amount, second in uow.ledger.money_events(customer_id, since=since)
+            if kind == "repayment" and second.startswith("paylater.")
         ]
         found = borrow_to_repay(
             draws=draws,

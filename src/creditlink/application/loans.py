@@ -18,6 +18,7 @@ from creditlink.application.linkage import evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DecisionResult, Shortcut
 from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.application.scoring import rescore_if_due
 from creditlink.domain.errors import Conflict, InvalidInput, NotFound
 from creditlink.domain.ledger import (
     Account,
@@ -339,6 +340,7 @@ def _repayment_lines(customer_id: str, total: int, allocation: LoanAllocation) -
 class LoanDayWork:
     billed: int = 0
     write_offs: int = 0
+    rescored: int = 0
 
 
 def close_loan_day(
@@ -387,6 +389,8 @@ def close_loan_day(
         limit = limit.with_usage(L, limit.used_loan_fen - written.principal_fen)
         uow.limits.save(customer_id, limit)
     _save(uow, loan, parameters, on, closed_through=on)
+    if any(i.due_date == on for i in loan.installments):
+        work.rescored += rescore_if_due(uow, customer_id=customer_id, on=on, parameters=parameters)
     evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
 
 

@@ -17,6 +17,7 @@ from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import check_patterns, evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.application.scoring import rescore_if_due
 from creditlink.domain.errors import CreditlinkError, InvalidInput
 from creditlink.domain.ledger import (
     Account,
@@ -523,6 +524,7 @@ def settle_installments(
 class DayWork:
     statements: int = 0
     write_offs: int = 0
+    rescored: int = 0
 
 
 def close_paylater_day(
@@ -570,6 +572,9 @@ def close_paylater_day(
         closed_through=on,
         next_wake_on=next_wake_on(account, closed_through=on, parameters=parameters),
     )
+    if account.statements and account.statements[-1].statement_date == on + timedelta(days=1):
+        # About monthly per active customer, on the visit the statement brings anyway.
+        work.rescored += rescore_if_due(uow, customer_id=customer_id, on=on, parameters=parameters)
     # The dual warning: what this account's ageing means for both products, now.
     evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
 

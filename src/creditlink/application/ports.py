@@ -78,6 +78,11 @@ class LedgerRepository(Protocol):
         """Customers after `after` (by id) with an entry dated `on`."""
         ...
 
+    def money_events(self, customer_id: str, *, since: date) -> list[tuple[date, str, int, str]]:
+        """(date, kind, amount, second line's account) of the customer's repayments and
+        draws since `since`: what behaviour features and pattern rules read."""
+        ...
+
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         """The customer's entries dated on or after `since`, in posting order."""
         ...

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from creditlink.application.ports import Store, UnitOfWork
 from creditlink.domain.customer import Customer, CustomerScore, NationalId
 from creditlink.domain.errors import Conflict
-from creditlink.domain.ledger import EntryKind, JournalEntry
 from creditlink.domain.limits import AlertLevel, JointLimit
 from creditlink.domain.parameters import ParameterSet
 from creditlink.risk.expert import SCORECARDS, PointsScorecard, Score
@@ -71,17 +70,14 @@ def score_application(
     )
 
 
-def _events(entries: list[JournalEntry]) -> list[MoneyEvent]:
+def _events(rows: list[tuple[date, str, int, str]]) -> list[MoneyEvent]:
+    """Draws, and repayments that went to PayLater (their second line is a PayLater account)."""
     events = []
-    for entry in entries:
-        if entry.kind is EntryKind.LOAN_DRAW:
-            events.append(MoneyEvent(entry.business_date, "loan_draw", entry.lines[0].amount_fen))
-        elif entry.kind is EntryKind.REPAYMENT and any(
-            line.account.name.startswith("paylater.") for line in entry.lines
-        ):
-            events.append(
-                MoneyEvent(entry.business_date, "paylater_repayment", entry.lines[0].amount_fen)
-            )
+    for on, kind, amount, second in rows:
+        if kind == "loan_draw":
+            events.append(MoneyEvent(on, "loan_draw", amount))
+        elif second.startswith("paylater."):
+            events.append(MoneyEvent(on, "paylater_repayment", amount))
     return events
 
 
@@ -97,7 +93,7 @@ def score_behaviour(
         paylater=account,
         loans=loans,
         onboarded_on=customer.onboarded_on,
-        events=_events(uow.ledger.customer_entries(customer.customer_id, since=since)),
+        events=_events(uow.ledger.money_events(customer.customer_id, since=since)),
         on=on,
     )
     card = scorecard(parameters.values.score_behaviour_model)
@@ -172,11 +168,21 @@ def rescore(uow: UnitOfWork, *, customer_id: str, on: date, parameters: Paramete
     return Rescored(customer=customer, limit=limit, changed_limits=changed)
 
 
-def due_for_rescore(on: date, parameters: ParameterSet) -> bool:
-    """Behaviour scores are recomputed in the close of a month's last day, every
-    `score.behaviour_interval_months` months."""
+def rescore_if_due(
+    uow: UnitOfWork, *, customer_id: str, on: date, parameters: ParameterSet
+) -> bool:
+    """Re-score a customer whose behaviour score is older than
+    `score.behaviour_interval_months`. The close of day calls this when it visits the
+    customer's products anyway (a statement eve, a due date), so each active customer is
+    re-scored about monthly at no extra visit, and the cost is spread over the month."""
+    customer = uow.customers.get(customer_id)
+    score = customer.score
     interval = parameters.values.score_behaviour_interval_months
-    return (on + timedelta(days=1)).day == 1 and on.month % interval == 0
+    fresh = score is not None and score.model_version != parameters.values.score_application_model
+    if fresh and score is not None and (on - score.scored_on).days < 28 * interval:
+        return False
+    rescore(uow, customer_id=customer_id, on=on, parameters=parameters)
+    return True
 
 
 def rescore_all(store: Store, *, on: date, parameters: ParameterSet) -> int:

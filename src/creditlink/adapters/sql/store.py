@@ -424,6 +424,21 @@ class _Ledger:
         )
         return [row.customer_id for row in rows]
 
+    def money_events(self, customer_id: str, *, since: date) -> list[tuple[date, str, int, str]]:
+        driver = self._d
+        rows = driver.cursor.execute(
+            driver.sql(
+                "SELECT e.business_date, e.kind, first.amount_fen, second.account "
+                "FROM journal_entries e "
+                "JOIN journal_lines first ON first.entry_id = e.entry_id AND first.line_no = 1 "
+                "JOIN journal_lines second ON second.entry_id = e.entry_id AND second.line_no = 2 "
+                "WHERE e.customer_id = %s AND e.business_date >= %s "
+                "AND e.kind IN ('repayment', 'loan_draw') ORDER BY e.entry_id"
+            ),
+            (customer_id, driver.date_in(since)),
+        ).fetchall()
+        return [(driver.date_out(row[0]) or since, row[1], row[2], row[3]) for row in rows]
+
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         rows = self._c.execute(
             sa.select(journal_entries)
