@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from creditlink.application.ports import AlertRecord, UnitOfWork
 from creditlink.domain.limits import AlertLevel, JointLimit
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.risk.linkage import (
@@ -68,15 +69,18 @@ def evaluate(
     on: date,
     parameters: ParameterSet,
     limit: JointLimit | None = None,
+    account: PayLaterAccount | None = None,
+    loans: list[Loan] | None = None,
 ) -> JointLimit:
     """Raise the level for today's DPD and utilisation, or step down one level after a cure
-    and `linkage.recovery_cycles` on-time due items in a row. Saves the limit."""
+    and `linkage.recovery_cycles` on-time due items in a row. Saves the limit when it
+    changes. In a close of day, items due that very day count once the day is closing."""
     limit = limit if limit is not None else uow.limits.get(customer_id, for_update=True)
-    account = uow.paylater.get(customer_id)
-    loans = uow.loans.of_customer(customer_id)
+    before = limit
+    account = account if account is not None else uow.paylater.get(customer_id)
+    loans = loans if loans is not None else uow.loans.of_customer(customer_id)
     values = parameters.values
     if account.written_off or any(loan.status.value == "written_off" for loan in loans):
-        uow.limits.save(customer_id, limit)
         return limit  # frozen for good
     causes = dpd_causes(
         paylater_dpd=account.dpd(on),
@@ -101,16 +105,17 @@ def evaluate(
         elif limit.cured_on is None:
             limit = replace(limit, cured_on=on)
         else:
+            # An item due today counts on time once met; unmet, the closing day makes it late.
             items = [
-                (s.due_date, s.days_late(on))
+                (s.due_date, s.days_late(on) if s.due_date < on else int(s.minimum_met_on is None))
                 for s in account.statements
-                if s.minimum_own_fen > 0 and s.due_date < on
+                if s.minimum_own_fen > 0 and s.due_date <= on
             ]
             items += [
-                (i.due_date, i.days_late(on))
+                (i.due_date, i.days_late(on) if i.due_date < on else int(i.paid_on is None))
                 for loan in loans
                 for i in loan.installments
-                if not i.cancelled and i.due_date < on
+                if not i.cancelled and i.due_date <= on
             ]
             if recovered(
                 due_items=items, cured_on=limit.cured_on, cycles=values.linkage_recovery_cycles
@@ -130,7 +135,8 @@ def evaluate(
                 )
                 # Each further step needs a fresh run of on-time items.
                 limit = replace(limit.with_level(lower), cured_on=on)
-    uow.limits.save(customer_id, limit)
+    if limit != before:
+        uow.limits.save(customer_id, limit)
     return limit
 
 

@@ -574,9 +574,16 @@ def close_paylater_day(
     )
     if account.statements and account.statements[-1].statement_date == on + timedelta(days=1):
         # About monthly per active customer, on the visit the statement brings anyway.
-        work.rescored += rescore_if_due(uow, customer_id=customer_id, on=on, parameters=parameters)
+        loans = uow.loans.of_customer(customer_id)
+        work.rescored += rescore_if_due(
+            uow, customer_id=customer_id, on=on, parameters=parameters, account=account, loans=loans
+        )
+    else:
+        loans = None
     # The dual warning: what this account's ageing means for both products, now.
-    evaluate(uow, customer_id=customer_id, on=on, parameters=parameters)
+    evaluate(
+        uow, customer_id=customer_id, on=on, parameters=parameters, account=account, loans=loans
+    )
 
 
 def _billing_lines(customer_id: str, billing: Billing) -> list[Line]:

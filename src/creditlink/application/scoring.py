@@ -17,7 +17,9 @@ from creditlink.application.ports import Store, UnitOfWork
 from creditlink.domain.customer import Customer, CustomerScore, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.limits import AlertLevel, JointLimit
+from creditlink.domain.loan.loan import Loan
 from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.risk.expert import SCORECARDS, PointsScorecard, Score
 from creditlink.risk.features import MoneyEvent, behaviour_features
 from creditlink.risk.policy import Offer, grade_of, offer_for
@@ -82,11 +84,19 @@ def _events(rows: list[tuple[date, str, int, str]]) -> list[MoneyEvent]:
 
 
 def score_behaviour(
-    uow: UnitOfWork, *, customer: Customer, limit: JointLimit, on: date, parameters: ParameterSet
+    uow: UnitOfWork,
+    *,
+    customer: Customer,
+    limit: JointLimit,
+    on: date,
+    parameters: ParameterSet,
+    account: PayLaterAccount | None = None,
+    loans: list[Loan] | None = None,
 ) -> CustomerScore:
-    """The behaviour score of one customer from the records of both products."""
-    account = uow.paylater.get(customer.customer_id)
-    loans = uow.loans.of_customer(customer.customer_id)
+    """The behaviour score of one customer from the records of both products (the caller may
+    hand over the records it has loaded already)."""
+    account = account if account is not None else uow.paylater.get(customer.customer_id)
+    loans = loans if loans is not None else uow.loans.of_customer(customer.customer_id)
     since = on - timedelta(days=370)
     features = behaviour_features(
         limit=limit,
@@ -131,12 +141,29 @@ class Rescored:
     changed_limits: bool
 
 
-def rescore(uow: UnitOfWork, *, customer_id: str, on: date, parameters: ParameterSet) -> Rescored:
+def rescore(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    on: date,
+    parameters: ParameterSet,
+    customer: Customer | None = None,
+    account: PayLaterAccount | None = None,
+    loans: list[Loan] | None = None,
+) -> Rescored:
     """Score one customer's behaviour and, unless pinned, set price and limits from it:
     decreases at once, increases after the delay, never an increase at RESTRICT or above."""
     limit = uow.limits.get(customer_id, for_update=True)
-    customer = uow.customers.get(customer_id)
-    score = score_behaviour(uow, customer=customer, limit=limit, on=on, parameters=parameters)
+    customer = customer if customer is not None else uow.customers.get(customer_id)
+    score = score_behaviour(
+        uow,
+        customer=customer,
+        limit=limit,
+        on=on,
+        parameters=parameters,
+        account=account,
+        loans=loans,
+    )
     customer = replace(customer, score=score)
     changed = False
     if not customer.pricing_pinned and customer.monthly_income_fen:
@@ -169,7 +196,13 @@ def rescore(uow: UnitOfWork, *, customer_id: str, on: date, parameters: Paramete
 
 
 def rescore_if_due(
-    uow: UnitOfWork, *, customer_id: str, on: date, parameters: ParameterSet
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    on: date,
+    parameters: ParameterSet,
+    account: PayLaterAccount | None = None,
+    loans: list[Loan] | None = None,
 ) -> bool:
     """Re-score a customer whose behaviour score is older than
     `score.behaviour_interval_months`. The close of day calls this when it visits the
@@ -181,7 +214,15 @@ def rescore_if_due(
     fresh = score is not None and score.model_version != parameters.values.score_application_model
     if fresh and score is not None and (on - score.scored_on).days < 28 * interval:
         return False
-    rescore(uow, customer_id=customer_id, on=on, parameters=parameters)
+    rescore(
+        uow,
+        customer_id=customer_id,
+        on=on,
+        parameters=parameters,
+        customer=customer,
+        account=account,
+        loans=loans,
+    )
     return True
 
 

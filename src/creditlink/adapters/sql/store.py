@@ -655,12 +655,10 @@ class _Loans:
         return loan_from_dict(json.loads(row[0])) if row is not None else None
 
     def of_customer(self, customer_id: str) -> list[Loan]:
-        rows = self._c.execute(
-            sa.select(loans.c.document)
-            .where(loans.c.customer_id == customer_id)
-            .order_by(loans.c.ref)
-        )
-        found = [loan_from_dict(json.loads(row.document)) for row in rows]
+        rows = self._d.cursor.execute(
+            self._d.sql("SELECT document FROM loans WHERE customer_id = %s"), (customer_id,)
+        ).fetchall()
+        found = [loan_from_dict(json.loads(row[0])) for row in rows]
         return sorted(found, key=lambda loan: (loan.drawn_on, loan.ref))
 
     def save(
