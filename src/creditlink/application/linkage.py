@@ -152,16 +152,19 @@ def check_patterns(
     account: PayLaterAccount,
     on: date,
     parameters: ParameterSet,
+    trigger: str,
     merchant: str | None = None,
 ) -> JointLimit:
     """Pattern causes (DOMAIN.md §6), raised by the operation that completes the pattern, in
-    its own transaction: borrow-to-repay (RESTRICT) and cash-out (RESTRICT)."""
+    its own transaction: a purchase can complete a round-amount burst, a refund a run of
+    purchase-then-refund pairs (both cash-out), a PayLater repayment borrow-to-repay; each
+    trigger checks only the pattern it can complete."""
     values = parameters.values
     facts = [
         PurchaseFact(p.ref, p.on, p.amount_fen, p.merchant, p.refunded_on)
         for p in account.purchases.values()
     ]
-    burst = round_burst(
+    burst = trigger == "purchase" and round_burst(
         facts,
         on=on,
         round_fen=values.linkage_cashout_round_amount,
@@ -177,7 +180,7 @@ def check_patterns(
             evidence=f"round purchases on {on.isoformat()}: {', '.join(burst)}",
             on=on,
         )
-    if merchant is not None:
+    if trigger == "refund" and merchant is not None:
         pairs = refund_pairs(
             [
                 f
@@ -198,6 +201,8 @@ def check_patterns(
                 evidence=f"purchases refunded at {merchant}: {', '.join(pairs)}",
                 on=on,
             )
+    if trigger != "repayment":
+        return limit
     window = values.linkage_borrow_to_repay_window_days + values.linkage_borrow_to_repay_days
     since = on - timedelta(days=window)
     draws = [

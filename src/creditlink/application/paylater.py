@@ -249,6 +249,7 @@ def purchase(
                 account=account,
                 on=on,
                 parameters=parameters,
+                trigger="purchase",
                 merchant=None,
             )
             _save(uow, account, limit, parameters, on)
@@ -312,6 +313,7 @@ def refund(
             account=account,
             on=on,
             parameters=parameters,
+            trigger="refund",
             merchant=account.purchases[purchase_ref].merchant,
         )
         _save(uow, account, limit, parameters, on)
@@ -380,6 +382,7 @@ def repay(
             account=account,
             on=on,
             parameters=parameters,
+            trigger="repayment",
             merchant=None,
         )
         _save(uow, account, limit, parameters, on)
