@@ -200,8 +200,14 @@ def test_repaying_paylater_from_two_loan_draws_is_borrow_to_repay(book: Book) ->
     for ref, drawn_on, paid_on in schedule:
         close_through(book, closed, drawn_on - timedelta(days=1))
         if ref == "L2":  # L1's first installment falls due the same day: paid on time
-            repay_loan(book.store.unit_of_work(), customer_id="c1", loan_ref="L1",
-                       amount=paylater.Shortcut.DUE, on=drawn_on, idempotency_key="L1-1")
+            repay_loan(
+                book.store.unit_of_work(),
+                customer_id="c1",
+                loan_ref="L1",
+                amount=paylater.Shortcut.DUE,
+                on=drawn_on,
+                idempotency_key="L1-1",
+            )
         draw_loan(
             book.store.unit_of_work(),
             customer_id="c1",

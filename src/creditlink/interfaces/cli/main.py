@@ -17,6 +17,7 @@ from creditlink.interfaces.cli import (
     eod,
     ledger,
     loans,
+    model,
     params,
     scenario,
     setup,
@@ -53,6 +54,7 @@ app.command("eod")(eod.eod)
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(loans.app, name="loan")
+app.add_typer(model.app, name="model")
 app.add_typer(params.app, name="params")
 app.add_typer(scenario.app, name="scenario")
 

@@ -21,7 +21,7 @@ def is_missing(value: object) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
     if isinstance(value, str):
-        return value.strip() in MISSING_TEXT
+        return value in MISSING_TEXT
     return False
 
 
