@@ -10,21 +10,19 @@ score's reasons.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-POINTS_AT_ODDS = 600
-ODDS = 50
-POINTS_TO_DOUBLE = 20
-FACTOR = POINTS_TO_DOUBLE / math.log(2)
-OFFSET = POINTS_AT_ODDS - FACTOR * math.log(ODDS)
+from creditlink.risk.scoring.scaling import Scaling
+
+SCALE = Scaling()  # the rulebook's scale, shared with the trained models
+FACTOR = SCALE.factor
+OFFSET = SCALE.offset
 
 
 def probability_bad(points: float) -> float:
     """Invert points = offset + factor × ln(good:bad odds)."""
-    odds_good = math.exp((points - OFFSET) / FACTOR)
-    return 1.0 / (1.0 + odds_good)
+    return SCALE.probability_bad(points)
 
 
 @dataclass(frozen=True, slots=True)
