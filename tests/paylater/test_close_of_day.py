@@ -67,6 +67,12 @@ def test_a_date_cannot_be_skipped_or_reopened(book: Book) -> None:
     with pytest.raises(Conflict) as closed:
         buy(book, "c1", 100, date(2026, 1, 5), "late")
     assert closed.value.rule == "BUSINESS_DATE_CLOSED"
+    # Only the open date takes operations: a later one would run before the closes (and
+    # the restrictions they may raise) of the days in between.
+    with pytest.raises(Conflict) as early:
+        buy(book, "c1", 100, date(2026, 1, 7), "early")
+    assert early.value.rule == "BUSINESS_DATE_NOT_OPEN"
+    buy(book, "c1", 100, date(2026, 1, 6), "open")
 
 
 def test_a_quiet_account_is_not_visited(book: Book) -> None:

@@ -1,4 +1,10 @@
-"""Operations are dated, and a closed business date takes no more operations."""
+"""Operations are dated, and only the open business date takes operations.
+
+Once a book has closed a date, the open date is the day after it: an operation dated on or
+before a closed date would change what that close produced (statements, interest, ageing,
+linkage), and one dated later would run before the close of the days in between, before the
+restrictions that close may raise. A book that has never closed a date accepts any date.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,21 @@ from creditlink.domain.errors import Conflict
 
 
 def require_open(uow: UnitOfWork, on: date) -> None:
-    """An operation may not be dated on or before the last closed business date: its close
-    has run, and what it produced (statements, interest, ageing) would no longer be true."""
     last = uow.eod.last_closed()
-    if last is not None and on <= last:
+    if last is None:
+        return
+    open_date = last + timedelta(days=1)
+    if on < open_date:
         raise Conflict(
             f"business date {on.isoformat()} is closed (the last close was "
-            f"{last.isoformat()}); date the operation "
-            f"{(last + timedelta(days=1)).isoformat()} or later",
+            f"{last.isoformat()}); the open business date is {open_date.isoformat()}",
             field="on",
             rule="BUSINESS_DATE_CLOSED",
+        )
+    if on > open_date:
+        raise Conflict(
+            f"business date {on.isoformat()} is not open yet: close "
+            f"{open_date.isoformat()} first (creditlink eod --date {open_date.isoformat()})",
+            field="on",
+            rule="BUSINESS_DATE_NOT_OPEN",
         )

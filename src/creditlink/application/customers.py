@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from creditlink.application.business_date import require_open
 from creditlink.application.errors import DuplicateCustomer
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import AuditRecord, Clock, DecisionRecord, UnitOfWork
@@ -281,6 +282,7 @@ def change_limits(
     with uow:
         parameters = current_parameters(uow)
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         change = limit.change(
             on=on,
             delay_days=parameters.values.limit_increase_delay_days,
@@ -321,6 +323,7 @@ def grant_temporary_limit(
 ) -> JointLimit:
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
+        require_open(uow, on)
         limit = limit.grant_temporary(amount_fen=amount_fen, on=on, expires_on=expires_on)
         uow.limits.save(customer_id, limit)
         uow.audit.record(
