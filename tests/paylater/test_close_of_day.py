@@ -159,10 +159,11 @@ def test_a_close_killed_midway_and_rerun_ends_as_one_clean_run(tmp_path: Path) -
             "SELECT count(*) FROM paylater_accounts WHERE closed_through = '2026-01-31'"
         ).fetchone()[0]
         marked = connection.execute(
-            "SELECT count(*) FROM closed_days WHERE business_date = '2026-01-31'"
-        ).fetchone()[0]
+            "SELECT status FROM closed_days WHERE business_date = '2026-01-31'"
+        ).fetchall()
     assert 0 < closed < customers
-    assert marked == 0
+    # Marked as being closed, not closed: no operation can be dated 31 January meanwhile.
+    assert marked == [("closing",)]
 
     _finish(_eod(killed_path, "2026-01-31"))
     _finish(_eod(clean_path, "2026-01-31"))
@@ -172,3 +173,17 @@ def test_a_close_killed_midway_and_rerun_ends_as_one_clean_run(tmp_path: Path) -
     state = customer_state(rerun.store.reader(), customer_id="c0599", on=date(2026, 1, 31))
     assert len(state.paylater.statements) == 1
     rerun.store.dispose()
+
+
+def test_no_operation_is_taken_while_a_date_is_being_closed(book: Book) -> None:
+    add_customer(book.store, "c1")
+    with book.store.unit_of_work() as uow:  # what close_day does before any account
+        uow.eod.mark_closing(date(2026, 1, 5), at=CLOCK.now())
+        uow.commit()
+    for day in (date(2026, 1, 5), date(2026, 1, 6)):
+        with pytest.raises(Conflict) as closing:
+            buy(book, "c1", 100, day, f"during-{day}")
+        assert closing.value.rule == "BUSINESS_DATE_CLOSING"
+    report = close_day(book.store, on=date(2026, 1, 5), clock=CLOCK)
+    assert not report.already_closed
+    buy(book, "c1", 100, date(2026, 1, 6), "after")

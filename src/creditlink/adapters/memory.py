@@ -62,7 +62,7 @@ class MemoryState:
     alerts: list[AlertRecord] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     decisions_by_key: dict[str, DecisionRecord] = field(default_factory=dict)
-    closed_days: dict[date, Mapping[str, int]] = field(default_factory=dict)
+    closed_days: dict[date, tuple[str, Mapping[str, int]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -377,15 +377,33 @@ class _CloseOfDay:
         self._state, self._undo = state, undo
 
     def last_closed(self) -> date | None:
-        return max(self._state.closed_days, default=None)
+        return max(
+            (day for day, (status, _) in self._state.closed_days.items() if status == "closed"),
+            default=None,
+        )
+
+    def latest(self) -> tuple[date, str] | None:
+        if not self._state.closed_days:
+            return None
+        day = max(self._state.closed_days)
+        return day, self._state.closed_days[day][0]
 
     def is_closed(self, on: date) -> bool:
-        return on in self._state.closed_days
+        return self._state.closed_days.get(on, ("", {}))[0] == "closed"
+
+    def mark_closing(self, on: date, *, at: datetime) -> None:
+        if on not in self._state.closed_days:
+            self._state.closed_days[on] = ("closing", {})
+            self._undo.append(lambda: self._state.closed_days.pop(on))
 
     def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
-        assert on not in self._state.closed_days
-        self._state.closed_days[on] = dict(summary)
-        self._undo.append(lambda: self._state.closed_days.pop(on))
+        before = self._state.closed_days.get(on)
+        assert before is None or before[0] == "closing", before
+        self._state.closed_days[on] = ("closed", dict(summary))
+        if before is None:
+            self._undo.append(lambda: self._state.closed_days.pop(on))
+        else:
+            self._undo.append(lambda: self._state.closed_days.__setitem__(on, before))
 
 
 class _Parameters:

@@ -15,9 +15,17 @@ from creditlink.domain.errors import Conflict
 
 
 def require_open(uow: UnitOfWork, on: date) -> None:
-    last = uow.eod.last_closed()
-    if last is None:
+    latest = uow.eod.latest()
+    if latest is None:
         return
+    last, status = latest
+    if status == "closing":
+        raise Conflict(
+            f"business date {last.isoformat()} is being closed; operations resume on "
+            f"{(last + timedelta(days=1)).isoformat()} once its close has finished",
+            field="on",
+            rule="BUSINESS_DATE_CLOSING",
+        )
     open_date = last + timedelta(days=1)
     if on < open_date:
         raise Conflict(

@@ -66,6 +66,10 @@ def close_day(
             field="date",
             rule="EOD_IN_ORDER",
         )
+    with store.unit_of_work() as uow:
+        # From here no operation can be dated `on`: the close sees every one of them.
+        uow.eod.mark_closing(on, at=clock.now())
+        uow.commit()
     limits = _close_limits(store, on=on, batch_size=batch_size)
     work = DayWork()
     accounts = 0

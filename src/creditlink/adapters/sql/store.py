@@ -801,25 +801,51 @@ class _CloseOfDay:
         self._c, self._d = connection, driver
 
     def last_closed(self) -> date | None:
-        row = self._d.one("SELECT max(business_date) FROM closed_days")
+        row = self._d.one(
+            "SELECT max(business_date) FROM closed_days WHERE status = %s", ("closed",)
+        )
         return self._d.date_out(row[0]) if row else None
 
-    def is_closed(self, on: date) -> bool:
-        return (
-            self._c.execute(
-                sa.select(closed_days.c.business_date).where(closed_days.c.business_date == on)
-            ).first()
-            is not None
+    def latest(self) -> tuple[date, str] | None:
+        row = self._d.one(
+            "SELECT business_date, status FROM closed_days ORDER BY business_date DESC LIMIT 1"
         )
+        if row is None:
+            return None
+        day = self._d.date_out(row[0])
+        assert day is not None
+        return day, str(row[1])
+
+    def is_closed(self, on: date) -> bool:
+        row = self._d.one(
+            "SELECT status FROM closed_days WHERE business_date = %s", (self._d.date_in(on),)
+        )
+        return row is not None and row[0] == "closed"
+
+    def mark_closing(self, on: date, *, at: datetime) -> None:
+        row = self._d.one(
+            "SELECT status FROM closed_days WHERE business_date = %s", (self._d.date_in(on),)
+        )
+        if row is None:
+            self._c.execute(
+                closed_days.insert().values(
+                    business_date=on, closed_at=at, summary_json="{}", status="closing"
+                )
+            )
 
     def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
-        self._c.execute(
-            closed_days.insert().values(
-                business_date=on,
-                closed_at=at,
-                summary_json=json.dumps(dict(summary), sort_keys=True),
+        text = json.dumps(dict(summary), sort_keys=True)
+        changed = self._c.execute(
+            closed_days.update()
+            .where(closed_days.c.business_date == on)
+            .values(closed_at=at, summary_json=text, status="closed")
+        ).rowcount
+        if not changed:
+            self._c.execute(
+                closed_days.insert().values(
+                    business_date=on, closed_at=at, summary_json=text, status="closed"
+                )
             )
-        )
 
 
 _VERSION = sa.select(parameter_versions).where(parameter_versions.c.version == _KEY)

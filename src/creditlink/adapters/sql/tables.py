@@ -180,6 +180,7 @@ closed_days = sa.Table(
     sa.Column("business_date", sa.Date, primary_key=True),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("summary_json", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, server_default="closed"),
 )
 
 loans = sa.Table(
