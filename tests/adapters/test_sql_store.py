@@ -235,3 +235,91 @@ def test_any_sequence_of_postings_on_sqlite_verifies(
     book.store.dispose()
     assert report.ok, report.problems
     assert report.trial_balance_fen == 0
+
+
+def test_no_interleaving_lets_a_restricted_customer_draw(sql_book: Book) -> None:
+    """The close of 14 February raises RESTRICT (PayLater DPD 4) while threads keep asking
+    for draws dated 14 and 15 February: every approved draw is dated 14 February and
+    committed before the close began; none dated 15 February gets through."""
+    from datetime import date, timedelta
+
+    from creditlink.application import paylater
+    from creditlink.application.close_of_day import close_day
+    from creditlink.application.loans import draw_loan
+    from creditlink.domain.loan.schedule import Method
+
+    add_customer(sql_book.store, "c1", joint=10**11, cap_paylater=1_000_000)
+    paylater.purchase(
+        sql_book.store.unit_of_work(),
+        customer_id="c1",
+        ref="p1",
+        amount_fen=100_001,
+        merchant="m",
+        category="retail",
+        on=date(2026, 1, 5),
+        idempotency_key="p1",
+    )
+    day = date(2026, 1, 5)
+    while day < date(2026, 2, 14):
+        close_day(sql_book.store, on=day, clock=CLOCK)
+        day += timedelta(days=1)
+    approved: list[date] = []
+    refused: list[str] = []
+    stop = threading.Event()
+
+    def ask(number: int) -> None:
+        attempt = 0
+        while not stop.is_set() and attempt < 200:
+            attempt += 1
+            on = date(2026, 2, 14) if attempt % 2 else date(2026, 2, 15)
+            try:
+                result = draw_loan(
+                    sql_book.store.unit_of_work(),
+                    customer_id="c1",
+                    ref=f"L{number}-{attempt}",
+                    amount_fen=50_000,
+                    term_months=3,
+                    method=Method.EQUAL_PRINCIPAL,
+                    on=on,
+                    idempotency_key=f"L{number}-{attempt}",
+                )
+            except Conflict as error:
+                refused.append(error.rule)
+                continue
+            if result.approved:
+                approved.append(on)
+            else:
+                refused.append(",".join(result.decision.reasons))
+
+    pool = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for thread in pool:
+        thread.start()
+    report = close_day(sql_book.store, on=date(2026, 2, 14), clock=CLOCK)
+    stop.set()
+    for thread in pool:
+        thread.join(timeout=120)
+    assert not report.already_closed
+    assert date(2026, 2, 15) not in approved
+    with sql_book.store.reader() as uow:
+        [alert] = [a for a in uow.alerts.list() if a.level == "RESTRICT"]
+        assert alert.on == date(2026, 2, 14)
+        assert uow.limits.get("c1").level.value == "RESTRICT"
+    after = draw_loan(
+        sql_book.store.unit_of_work(),
+        customer_id="c1",
+        ref="late",
+        amount_fen=50_000,
+        term_months=3,
+        method=Method.EQUAL_PRINCIPAL,
+        on=date(2026, 2, 15),
+        idempotency_key="late",
+    )
+    assert after.decision.reasons == ("LINKED_RESTRICTION",)
+    # Every refusal was one of the date rules or the restriction itself.
+    allowed = {
+        "BUSINESS_DATE_CLOSING",
+        "BUSINESS_DATE_NOT_OPEN",
+        "BUSINESS_DATE_CLOSED",
+        "LINKED_RESTRICTION",
+    }
+    assert set(refused) <= allowed, set(refused)
