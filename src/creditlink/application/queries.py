@@ -10,6 +10,7 @@ from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.loan.loan import Loan, LoanStatus
+from creditlink.domain.money import format_fen
 from creditlink.domain.paylater.account import PayLaterAccount
 
 
@@ -64,3 +65,16 @@ def decisions(uow: UnitOfWork, *, customer_id: str | None = None) -> list[Decisi
 def alerts(uow: UnitOfWork, *, customer_id: str | None = None) -> list[AlertRecord]:
     with uow:
         return uow.alerts.list(customer_id=customer_id)
+
+
+def limit_figures(limit: JointLimit, on: date) -> dict[str, str]:
+    """The limit, usage and availability figures every edge shows, as of `on`."""
+    return {
+        "joint_limit": format_fen(limit.joint_limit_fen),
+        "cap_paylater": format_fen(limit.cap_paylater_fen),
+        "cap_loan": format_fen(limit.cap_loan_fen),
+        "used_paylater": format_fen(limit.used_paylater_fen),
+        "used_loan": format_fen(limit.used_loan_fen),
+        "available_paylater": format_fen(limit.available_paylater(on)),
+        "available_loan": format_fen(limit.available_loan(on)),
+    }

@@ -45,8 +45,15 @@ def application_record(
     }
 
 
-def _grade(score: Score, parameters: ParameterSet) -> str:
-    return grade_of(score.points, dict(parameters.values.score_grade_bands))
+def _scored(score: Score, parameters: ParameterSet, on: date) -> CustomerScore:
+    """A scorecard's score, graded by the bands in force."""
+    return CustomerScore(
+        points=score.points,
+        grade=grade_of(score.points, dict(parameters.values.score_grade_bands)),
+        model_version=score.model_version,
+        reasons=score.reasons,
+        scored_on=on,
+    )
 
 
 def score_application(
@@ -62,14 +69,7 @@ def score_application(
         return CustomerScore(
             points=0, grade=grade, model_version=RULES_ONLY, reasons=(FALLBACK,), scored_on=on
         )
-    score = card.score(record)
-    return CustomerScore(
-        points=score.points,
-        grade=_grade(score, parameters),
-        model_version=score.model_version,
-        reasons=score.reasons,
-        scored_on=on,
-    )
+    return _scored(card.score(record), parameters, on)
 
 
 def _events(rows: list[tuple[date, str, int, str]]) -> list[MoneyEvent]:
@@ -116,14 +116,7 @@ def score_behaviour(
             reasons=(FALLBACK,),
             scored_on=on,
         )
-    score = card.score(features)
-    return CustomerScore(
-        points=score.points,
-        grade=_grade(score, parameters),
-        model_version=score.model_version,
-        reasons=score.reasons,
-        scored_on=on,
-    )
+    return _scored(card.score(features), parameters, on)
 
 
 def offer_of(customer: Customer, score: CustomerScore, parameters: ParameterSet) -> Offer:

@@ -8,6 +8,7 @@ from typing import Any
 
 from creditlink.application.customers import CustomerView
 from creditlink.application.ledger import LedgerReport
+from creditlink.application.queries import limit_figures
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.money import format_fen, format_rate
 
@@ -15,13 +16,7 @@ from creditlink.domain.money import format_fen, format_rate
 def limit_data(limit: JointLimit, on: date) -> dict[str, Any]:
     temporary, pending = limit.temporary, limit.pending
     return {
-        "joint_limit": format_fen(limit.joint_limit_fen),
-        "cap_paylater": format_fen(limit.cap_paylater_fen),
-        "cap_loan": format_fen(limit.cap_loan_fen),
-        "used_paylater": format_fen(limit.used_paylater_fen),
-        "used_loan": format_fen(limit.used_loan_fen),
-        "available_paylater": format_fen(limit.available_paylater(on)),
-        "available_loan": format_fen(limit.available_loan(on)),
+        **limit_figures(limit, on),
         "joint_utilisation": format_rate(limit.joint_utilisation)
         if limit.joint_limit_fen
         else None,

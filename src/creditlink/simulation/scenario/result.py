@@ -8,7 +8,7 @@ from typing import Any
 
 from creditlink.application.ledger import LedgerReport
 from creditlink.application.ports import AlertRecord, DecisionRecord
-from creditlink.application.queries import CustomerState
+from creditlink.application.queries import CustomerState, limit_figures
 from creditlink.domain.loan.loan import Loan
 from creditlink.domain.money import format_fen, format_rate
 from creditlink.domain.paylater.account import PayLaterAccount
@@ -17,15 +17,7 @@ from creditlink.domain.paylater.account import PayLaterAccount
 def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[str, Any]:
     limit, on = state.limit, state.on
     return {
-        "limits": {
-            "joint_limit": format_fen(limit.joint_limit_fen),
-            "cap_paylater": format_fen(limit.cap_paylater_fen),
-            "cap_loan": format_fen(limit.cap_loan_fen),
-            "used_paylater": format_fen(limit.used_paylater_fen),
-            "used_loan": format_fen(limit.used_loan_fen),
-            "available_paylater": format_fen(limit.available_paylater(on)),
-            "available_loan": format_fen(limit.available_loan(on)),
-        },
+        "limits": limit_figures(limit, on),
         "dpd": state.dpd,
         "bucket": state.bucket.value,
         "alert_level": limit.level.value,
