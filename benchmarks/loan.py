@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import PG_URL, percentile, pg_schema
 from tests.conftest import add_customer
 
 from creditlink.adapters.clock import FixedClock
@@ -44,11 +45,6 @@ from creditlink.domain.products import Product
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
 DAY = date(2026, 3, 2)
 RATE = Decimal("0.0005")
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def stats(samples: list[float]) -> dict[str, float]:
@@ -223,12 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--operations", type=int, default=3000)
     parser.add_argument("--loans", type=int, default=1_000_000)
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get(
-            "CREDITLINK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     result: dict[str, Any] = {"benchmark": "loan", "cpus": os.cpu_count()}
@@ -236,19 +227,8 @@ def main() -> None:
         result["sqlite"] = operations(f"sqlite:///{Path(folder) / 'ops.db'}", args.operations)
     if not args.no_pg:
         try:
-            import psycopg
-
-            plain = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(plain, autocommit=True) as admin:
-                admin.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                result["postgresql"] = operations(
-                    f"{args.pg_url}?options=-csearch_path%3D{schema}", args.operations
-                )
-            finally:
-                with psycopg.connect(plain, autocommit=True) as admin:
-                    admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            with pg_schema(args.pg_url) as url:
+                result["postgresql"] = operations(url, args.operations)
         except Exception as error:  # report an unreachable server rather than hide it
             result["postgresql"] = {"skipped": f"{type(error).__name__}: {error}"}
     result["close_of_day_sqlite"] = close_of_day(args.loans)

@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import PG_URL, percentile, pg_schema
 from tests.conftest import add_customer
 
 from creditlink.adapters.clock import FixedClock
@@ -44,11 +45,6 @@ CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
 DAY = date(2026, 1, 20)
 RECEIVABLE = Account(AccountCode.PRINCIPAL_RECEIVABLE, Product.PAYLATER)
 PAYABLE = Account(AccountCode.MERCHANT_PAYABLE, Product.PAYLATER)
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def purchases(url: str, count: int, customers_count: int = 200) -> dict[str, Any]:
@@ -207,12 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--purchases", type=int, default=5000)
     parser.add_argument("--accounts", type=int, default=1_000_000)
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get(
-            "CREDITLINK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     result: dict[str, Any] = {"benchmark": "paylater", "cpus": os.cpu_count()}
@@ -220,18 +211,8 @@ def main() -> None:
         result["sqlite"] = purchases(f"sqlite:///{Path(folder) / 'p.db'}", args.purchases)
     if not args.no_pg:
         try:
-            import psycopg
-
-            plain = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(plain, autocommit=True) as admin:
-                admin.execute(f'CREATE SCHEMA "{schema}"')
-            try:
-                url = f"{args.pg_url}?options=-csearch_path%3D{schema}"
+            with pg_schema(args.pg_url) as url:
                 result["postgresql"] = purchases(url, args.purchases)
-            finally:
-                with psycopg.connect(plain, autocommit=True) as admin:
-                    admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         except Exception as error:  # report an unreachable server rather than hide it
             result["postgresql"] = {"skipped": f"{type(error).__name__}: {error}"}
     result["close_of_day_sqlite"] = close_of_day(args.accounts)

@@ -21,6 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import percentile
 from tests.conftest import add_customer
 
 from creditlink.adapters.clock import FixedClock
@@ -32,11 +33,6 @@ from creditlink.bootstrap import memory_book
 from creditlink.risk.expert import BEHAVIOUR, score_columns
 
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def micros(samples: list[float]) -> dict[str, float]:
