@@ -26,8 +26,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import PG_URL, percentile, pg_schema
-from tests.conftest import add_customer
-
 from creditlink.adapters.clock import FixedClock
 from creditlink.adapters.codecs import loan_to_dict, paylater_to_dict
 from creditlink.adapters.sql.store import SqlStore
@@ -41,6 +39,7 @@ from creditlink.domain.loan.loan import Loan
 from creditlink.domain.loan.schedule import Method
 from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.domain.products import Product
+from tests.conftest import add_customer
 
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
 DAY = date(2026, 3, 2)

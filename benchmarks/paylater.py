@@ -27,8 +27,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import PG_URL, percentile, pg_schema
-from tests.conftest import add_customer
-
 from creditlink.adapters.clock import FixedClock
 from creditlink.adapters.codecs import paylater_to_dict
 from creditlink.adapters.sql.store import SqlStore
@@ -40,6 +38,7 @@ from creditlink.domain.customer import national_id_check_character
 from creditlink.domain.ledger import Account, AccountCode, EntryDraft, EntryKind, credit, debit
 from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.domain.products import Product
+from tests.conftest import add_customer
 
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
 DAY = date(2026, 1, 20)

@@ -22,8 +22,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import percentile
-from tests.conftest import add_customer
-
 from creditlink.adapters.clock import FixedClock
 from creditlink.application import paylater
 from creditlink.application.close_of_day import close_day
@@ -31,6 +29,7 @@ from creditlink.application.parameters import current_parameters
 from creditlink.application.scoring import score_behaviour
 from creditlink.bootstrap import memory_book
 from creditlink.risk.expert import BEHAVIOUR, score_columns
+from tests.conftest import add_customer
 
 CLOCK = FixedClock(datetime(2026, 1, 1, 9, tzinfo=UTC))
 
