@@ -7,6 +7,13 @@ we add its maximum, its mean and the count of its positive values (`PAY_max`, `P
 Nothing here knows any particular file: a file without series gets no derived features. The
 same code runs on a single record (the fast scorer) and, column-wise, on a frame (batch), and
 both add values in the same order so that they agree to the last bit.
+
+A series of *amounts* (every column with more than `FEW_VALUES` distinct values, so not a
+status code) is also set against each standalone amount column (one that belongs to no
+series): its first column over it and its mean over it (`BILL_AMT_first_over_LIMIT_BAL`,
+`BILL_AMT_mean_over_LIMIT_BAL`: how much of the limit the latest and the average bill use).
+Such a ratio's last column is the denominator; the ratio is missing when either side is, or
+when the denominator is not positive.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 SERIES_MIN = 3
 OPS = ("max", "mean", "count_positive")
+RATIO_OPS = ("first_over", "mean_over")
 _SERIES_NAME = re.compile(r"(.*\D)(\d+)")
 
 
@@ -29,11 +37,14 @@ class Derived:
     columns: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        assert self.op in OPS, self.op
+        assert self.op in OPS + RATIO_OPS, self.op
         assert self.columns, "a derived feature needs at least one column"
+        assert self.op in OPS or len(self.columns) >= 2, "a ratio needs a denominator"
 
     def value(self, numbers: Sequence[float | None]) -> float | None:
         """The derived value of one record's series; None (missing) when all are missing."""
+        if self.op in RATIO_OPS:
+            return self._ratio(numbers)
         present = [x for x in numbers if x is not None]
         if self.op == "count_positive":
             return float(sum(1 for x in present if x > 0))
@@ -45,6 +56,16 @@ class Derived:
         for x in present:
             total += x
         return total / len(present)
+
+    def _ratio(self, numbers: Sequence[float | None]) -> float | None:
+        denominator = numbers[-1]
+        if denominator is None or denominator <= 0:
+            return None
+        if self.op == "first_over":
+            first = numbers[0]
+            return None if first is None else first / denominator
+        mean = Derived(self.name, "mean", self.columns[:-1]).value(numbers[:-1])
+        return None if mean is None else mean / denominator
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "op": self.op, "columns": list(self.columns)}
@@ -58,9 +79,13 @@ class Derived:
         )
 
 
-def find_series(numeric_columns: Sequence[str], *, taken: set[str]) -> list[Derived]:
+def find_series(
+    numeric_columns: Sequence[str], *, taken: set[str], amounts: Sequence[str] = ()
+) -> list[Derived]:
     """The derived features of every series among `numeric_columns`, skipping any name in
-    `taken` (a column of the file never gets shadowed)."""
+    `taken` (a column of the file never gets shadowed). `amounts` names the numeric columns
+    with more than `FEW_VALUES` distinct values: series of amounts get ratios to the
+    standalone amount columns."""
     series: dict[str, list[str]] = {}
     for column in numeric_columns:
         match = _SERIES_NAME.fullmatch(column)
@@ -72,11 +97,24 @@ def find_series(numeric_columns: Sequence[str], *, taken: set[str]) -> list[Deri
             continue
         base = stem.rstrip("_- .") or stem
         for op in OPS:
-            name = f"{base}_{op}"
-            if name not in taken:
-                derived.append(Derived(name=name, op=op, columns=tuple(columns)))
-                taken.add(name)
+            _add(derived, taken, Derived(name=f"{base}_{op}", op=op, columns=tuple(columns)))
+    in_series = {c for d in derived for c in d.columns}
+    alone = [c for c in numeric_columns if c in amounts and c not in in_series]
+    for stem, columns in series.items():
+        if len(columns) < SERIES_MIN or not all(c in amounts for c in columns):
+            continue
+        base = stem.rstrip("_- .") or stem
+        for denominator in alone:
+            for op in RATIO_OPS:
+                name = f"{base}_{op}_{denominator}"
+                _add(derived, taken, Derived(name=name, op=op, columns=(*columns, denominator)))
     return derived
+
+
+def _add(derived: list[Derived], taken: set[str], feature: Derived) -> None:
+    if feature.name not in taken:
+        derived.append(feature)
+        taken.add(feature.name)
 
 
 def add_derived(frame: Any, derived: Sequence[Derived]) -> Any:
@@ -85,6 +123,9 @@ def add_derived(frame: Any, derived: Sequence[Derived]) -> Any:
 
     out = frame.copy()
     for feature in derived:
+        if feature.op in RATIO_OPS:
+            out[feature.name] = _ratio_column(frame, feature)
+            continue
         matrix = [frame[c].to_numpy(dtype=float) for c in feature.columns]
         present = [~np.isnan(column) for column in matrix]
         count = np.zeros(len(frame))
@@ -108,3 +149,17 @@ def add_derived(frame: Any, derived: Sequence[Derived]) -> Any:
         with np.errstate(invalid="ignore", divide="ignore"):
             out[feature.name] = np.where(count > 0, total / count, np.nan)
     return out
+
+
+def _ratio_column(frame: Any, feature: Derived) -> Any:
+    import numpy as np
+
+    denominator = frame[feature.columns[-1]].to_numpy(dtype=float)
+    if feature.op == "first_over":
+        numerator = frame[feature.columns[0]].to_numpy(dtype=float)
+    else:
+        mean = Derived(feature.name, "mean", feature.columns[:-1])
+        numerator = add_derived(frame[list(mean.columns)], [mean])[mean.name].to_numpy()
+    usable = ~np.isnan(denominator) & (denominator > 0) & ~np.isnan(numerator)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(usable, numerator / np.where(usable, denominator, 1.0), np.nan)

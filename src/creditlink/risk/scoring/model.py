@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from creditlink.domain.errors import InvalidInput
 from creditlink.risk.scoring import gbdt as gb
-from creditlink.risk.scoring.binning import all_bins, assign
+from creditlink.risk.scoring.binning import FEW_VALUES, all_bins, assign
 from creditlink.risk.scoring.dataset import Column, Target, prepare_training, target_flags, typed
 from creditlink.risk.scoring.derived import Derived, add_derived, find_series
 from creditlink.risk.scoring.metrics import (
@@ -128,7 +128,8 @@ def train(
         )
     taken = {*map(str, frame.columns)}
     numeric = [c.name for c in prepared.columns if c.type == "numeric"]
-    derived = find_series(numeric, taken=taken) if series else []
+    amounts = [c for c in numeric if prepared.features[c].nunique() > FEW_VALUES]
+    derived = find_series(numeric, taken=taken, amounts=amounts) if series else []
     x = add_derived(prepared.features, derived)
     columns = [*prepared.columns, *(Column(d.name, "numeric") for d in derived)]
     splitter = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=CV_SEED)

@@ -1,12 +1,17 @@
-"""A points scorecard: optimal bins, a logistic regression on their weights of evidence, and
+"""A points scorecard: optimal bins, a logistic regression with one coefficient per bin, and
 points per bin on the scale of `scaling`.
 
-With WOE = ln(share of goods / share of bads), the regression gives
-ln(odds bad:good) = b0 + Σ b_j × WOE_j, so on the scale points = offset + factor × ln(odds
-good:bad) a bin is worth −factor × b_j × WOE and the intercept offset − factor × b0.
-Features with an information value under `MIN_IV` are left out. The regression holds every
-coefficient at or below zero, so that a safer bin never scores fewer points (which no risk
-officer signs off); a feature held at zero is left out of the card, with that reason.
+Each feature's bins are ranked by their weight of evidence (WOE = ln(share of goods / share
+of bads), safest first). The regression gives ln(odds bad:good) = b0 + Σ_features c_bin, with
+each bin's coefficient the sum of non-negative steps down that ranking: c(safest) = 0 and
+c(next) = c(previous) + d, d >= 0. So a bin that is safer on its own never scores fewer
+points than a riskier bin of the same feature (which no risk officer would sign off), yet
+each bin's weight is fitted jointly with the other features, not fixed at its WOE. On the
+scale points = offset + factor × ln(odds good:bad) a bin is worth −factor × c_bin (0 for the
+safest bin, negative for the others) and the intercept offset − factor × b0.
+
+Features with an information value under `MIN_IV` are left out, and so is a feature whose
+every step the regression holds at zero (it adds nothing given the others), with that reason.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from creditlink.risk.scoring.scaling import Scaling
 
 MIN_IV = 0.001  # no information at all (one bin); weak features still add a little
 POINTS_DECIMALS = 4
-C = 1.0  # inverse L2 strength; WOE inputs are on one scale already
+C = 0.3  # inverse L2 strength on the steps between neighbouring bins of the ranking
 
 
 def bin_features(frame: Any, y: Any, columns: Sequence[Column]) -> list[dict[str, Any]]:
@@ -29,20 +34,37 @@ def bin_features(frame: Any, y: Any, columns: Sequence[Column]) -> list[dict[str
     ]
 
 
-def _woe_matrix(frame: Any, specs: Sequence[dict[str, Any]]) -> Any:
+def _ranks(spec: dict[str, Any]) -> Any:
+    """Each bin's place in the feature's ranking by WOE, safest (highest WOE) first; ties keep
+    the bins' own order."""
+    import numpy as np
+
+    woe = np.array([b["woe"] for b in all_bins(spec)], dtype=float)
+    order = np.argsort(-woe, kind="stable")
+    rank = np.empty(len(woe), dtype=np.intp)
+    rank[order] = np.arange(len(woe))
+    return rank
+
+
+def _step_matrix(frame: Any, specs: Sequence[dict[str, Any]]) -> tuple[Any, list[int]]:
+    """Rows × steps: column k of a feature is 1 where the row's bin ranks k or lower (riskier)
+    than the safest bin. Also the number of steps per feature."""
     import numpy as np
 
     columns = []
+    widths = []
     for spec in specs:
-        woe = np.array([b["woe"] for b in all_bins(spec)], dtype=float)
-        columns.append(woe[assign(frame[spec["name"]], spec)])
-    return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+        rank = _ranks(spec)[assign(frame[spec["name"]], spec)]
+        steps = len(all_bins(spec)) - 1
+        columns += [(rank >= k).astype(float) for k in range(1, steps + 1)]
+        widths.append(steps)
+    matrix = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+    return matrix, widths
 
 
 def _regression(w: Any, y: Any) -> tuple[float, Any]:
-    """L2-penalised logistic regression of bad on the WOE columns, every coefficient held at
-    or below zero (L-BFGS-B with bounds): a higher WOE (a safer bin) can never raise the risk.
-    Minimises Σ log-loss + ‖b‖² / (2C), as scikit-learn's LogisticRegression does."""
+    """L2-penalised logistic regression of bad on the step columns, every step held at or
+    above zero (L-BFGS-B with bounds). Minimises Σ log-loss + ‖d‖² / (2C)."""
     import numpy as np
     from scipy.optimize import minimize
     from scipy.special import expit
@@ -64,8 +86,8 @@ def _regression(w: Any, y: Any) -> tuple[float, Any]:
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(None, None)] + [(None, 0.0)] * k,
-        options={"maxiter": 2000},
+        bounds=[(None, None)] + [(0.0, None)] * k,
+        options={"maxiter": 5000},
     )
     return float(fit.x[0]), fit.x[1:]
 
@@ -78,7 +100,9 @@ def fit_scorecard(
     scaling: Scaling,
 ) -> dict[str, Any]:
     """The scorecard part of the artefact: `features` (bins with points), `intercept_points`,
-    `excluded_features` and the regression's coefficients."""
+    `excluded_features` and the regression's coefficient per bin."""
+    import numpy as np
+
     chosen = [s for s in specs if s["iv"] >= MIN_IV]
     excluded = [
         {"name": s["name"], "reason": f"information value {s['iv']:.4f} < {MIN_IV}"}
@@ -88,28 +112,30 @@ def fit_scorecard(
     if not chosen:  # nothing predictive: keep the strongest so that the card still scores
         chosen = sorted(specs, key=lambda s: -s["iv"])[:1]
         excluded = [e for e in excluded if e["name"] != chosen[0]["name"]]
-    intercept, coefficients = _regression(_woe_matrix(frame, chosen), y)
-    held = [s for s, b in zip(chosen, coefficients, strict=True) if b >= 0]
-    if held and len(held) < len(chosen):
-        # held at zero: the data would rather reverse this feature's bins given the others
-        excluded += [{"name": s["name"], "reason": "coefficient held at zero"} for s in held]
-        coefficients = [b for b in coefficients if b < 0]
-        chosen = [s for s in chosen if s not in held]
+    matrix, widths = _step_matrix(frame, chosen)
+    intercept, steps = _regression(matrix, y)
     features = []
-    for spec, b in zip(chosen, coefficients, strict=True):
+    coefficients: dict[str, list[float]] = {}
+    at = 0
+    for spec, width in zip(chosen, widths, strict=True):
+        own = np.concatenate([[0.0], np.cumsum(steps[at : at + width])])
+        at += width
+        if len(chosen) > 1 and not np.any(own > 0):
+            excluded.append({"name": spec["name"], "reason": "every step held at zero"})
+            continue
         card = _copy(spec)
-        for slot in all_bins(card):
-            slot["points"] = round(-scaling.factor * float(b) * slot["woe"], POINTS_DECIMALS)
+        per_bin = own[_ranks(card)]
+        for slot, c in zip(all_bins(card), per_bin, strict=True):
+            slot["points"] = round(-scaling.factor * float(c), POINTS_DECIMALS) + 0.0
         features.append(card)
+        coefficients[spec["name"]] = [float(c) for c in per_bin]
     return {
         "features": features,
         "intercept_points": round(scaling.offset - scaling.factor * intercept, POINTS_DECIMALS),
         "excluded_features": excluded,
         "regression": {
             "intercept": intercept,
-            "coefficients": {
-                s["name"]: float(b) for s, b in zip(chosen, coefficients, strict=True)
-            },
+            "coefficients_per_bin": coefficients,
             "C": C,
         },
     }
