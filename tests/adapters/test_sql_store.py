@@ -246,9 +246,21 @@ def test_no_interleaving_lets_a_restricted_customer_draw(sql_book: Book) -> None
     from creditlink.application import paylater
     from creditlink.application.close_of_day import close_day
     from creditlink.application.loans import draw_loan
+    from creditlink.application.parameters import set_parameters
     from creditlink.domain.loan.schedule import Method
 
     add_customer(sql_book.store, "c1", joint=10**11, cap_paylater=1_000_000)
+    set_parameters(  # the threads draw hundreds of times a day: no velocity or exposure cap
+        sql_book.store.unit_of_work(),
+        changes={
+            "rules.velocity_day_count": 0,
+            "rules.velocity_day_amount": "0",
+            "rules.exposure_cap": "0",
+        },
+        actor="test",
+        reason="a stress test, not a customer",
+        clock=CLOCK,
+    )
     paylater.purchase(
         sql_book.store.unit_of_work(),
         customer_id="c1",

@@ -489,3 +489,53 @@ def test_a_scored_customer_gets_limits_and_price_from_the_grade(
     )
     assert code == 1
     assert "--income" in err
+
+
+def test_shadow_backtest_and_incidents_from_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+    tmp_path: Path,
+) -> None:
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text("parameters:\n  linkage.restrict_dpd: 2\n", encoding="utf-8")
+    code, out, err = cli(
+        capsys, monkeypatch, "params", "shadow", "start", "--candidate", str(candidate),
+        "--reason", "earlier restriction", "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["candidate"] == 1
+    code, out, _ = cli(capsys, monkeypatch, "params", "shadow-report", "--json", "--db", db)
+    report = json.loads(out)
+    assert (report["candidate"], report["running"], report["decisions"]) == (1, True, 0)
+    code, out, err = cli(
+        capsys, monkeypatch, "params", "backtest", "--candidate", str(candidate),
+        "--from", "2026-01-01", "--to", "2026-01-31", "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["changes"] == {"linkage.restrict_dpd": {"live": "4", "candidate": "2"}}
+    code, _, err = cli(
+        capsys, monkeypatch, "params", "backtest", "--candidate", str(tmp_path / "nope.yaml"),
+        "--from", "2026-01-01", "--to", "2026-01-31", "--db", db,
+    )  # fmt: skip
+    assert code == 1
+    assert "candidate" in err
+    assert "cannot read" in err
+    code, _, err = cli(
+        capsys, monkeypatch, "params", "backtest", "--candidate", str(candidate),
+        "--from", "2026-02-01", "--to", "2026-01-31", "--db", db,
+    )  # fmt: skip
+    assert code == 1
+    assert "before --from" in err
+    code, out, _ = cli(capsys, monkeypatch, "params", "incidents", "--json", "--db", db)
+    assert json.loads(out) == []
+    code, _, err = cli(
+        capsys, monkeypatch, "params", "restore", "--incident", "9", "--reason", "x", "--db", db
+    )
+    assert code != 0
+    assert "no incident 9" in err
+    code, out, err = cli(
+        capsys, monkeypatch, "params", "shadow", "stop", "--reason", "done", "--db", db
+    )
+    assert code == 0, err
+    assert "Candidate 1 stopped" in out

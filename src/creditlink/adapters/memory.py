@@ -8,6 +8,7 @@ leaving a unit of work without `commit()` undoes them, newest first.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,7 +27,9 @@ from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
     AuditRecord,
+    Candidate,
     DecisionRecord,
+    Incident,
     ParameterVersion,
 )
 from creditlink.domain.customer import Customer, NationalId
@@ -63,6 +66,11 @@ class MemoryState:
     decisions: list[DecisionRecord] = field(default_factory=list)
     decisions_by_key: dict[str, DecisionRecord] = field(default_factory=dict)
     closed_days: dict[date, tuple[str, Mapping[str, int]]] = field(default_factory=dict)
+    decisions_by_day: dict[tuple[str, date], list[DecisionRecord]] = field(default_factory=dict)
+    candidate: Candidate | None = None
+    candidates_started: int = 0
+    indicators: dict[date, Mapping[str, Any]] = field(default_factory=dict)
+    incidents: list[Incident] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -348,6 +356,9 @@ class _Decisions:
         self._state.decisions_by_key[decision.idempotency_key] = decision
         self._undo.append(lambda: self._state.decisions.pop())
         self._undo.append(lambda: self._state.decisions_by_key.pop(decision.idempotency_key))
+        day = self._state.decisions_by_day.setdefault((decision.customer_id, decision.on), [])
+        day.append(decision)
+        self._undo.append(day.pop)
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
         return self._state.decisions_by_key.get(idempotency_key)
@@ -356,6 +367,19 @@ class _Decisions:
         return [
             d for d in self._state.decisions if customer_id is None or d.customer_id == customer_id
         ]
+
+    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
+        return list(self._state.decisions_by_day.get((customer_id, on), ()))
+
+    def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
+        return iter([d for d in self._state.decisions if first <= d.on <= last])
+
+    def outcomes_on(self, on: date) -> Mapping[str, int]:
+        counts: dict[str, int] = {}
+        for d in self._state.decisions:
+            if d.on == on:
+                counts[d.outcome] = counts.get(d.outcome, 0) + 1
+        return counts
 
 
 class _Alerts:
@@ -436,6 +460,55 @@ class _Parameters:
     def history(self) -> list[ParameterVersion]:
         return [record for _, record in self._state.parameters]
 
+    def candidate(self) -> Candidate | None:
+        return self._state.candidate
+
+    def set_candidate(self, candidate: Candidate | None) -> None:
+        before = self._state.candidate
+        self._state.candidate = candidate
+        self._undo.append(lambda: setattr(self._state, "candidate", before))
+
+    def next_candidate_id(self) -> int:
+        self._state.candidates_started += 1
+        self._undo.append(
+            lambda: setattr(self._state, "candidates_started", self._state.candidates_started - 1)
+        )
+        return self._state.candidates_started
+
+
+class _Portfolio:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add_indicators(self, on: date, values: Mapping[str, Any]) -> None:
+        self._state.indicators[on] = dict(values)
+        self._undo.append(lambda: self._state.indicators.pop(on))
+
+    def indicators(self, first: date, last: date) -> list[tuple[date, Mapping[str, Any]]]:
+        return sorted((d, v) for d, v in self._state.indicators.items() if first <= d <= last)
+
+    def add_incident(self, incident: Incident) -> Incident:
+        stored = dataclasses.replace(incident, incident_id=len(self._state.incidents) + 1)
+        self._state.incidents.append(stored)
+        self._undo.append(self._state.incidents.pop)
+        return stored
+
+    def save_incident(self, incident: Incident) -> None:
+        index = incident.incident_id - 1
+        before = self._state.incidents[index]
+        self._state.incidents[index] = incident
+        self._undo.append(lambda: self._state.incidents.__setitem__(index, before))
+
+    def incidents(self) -> list[Incident]:
+        return list(self._state.incidents)
+
+    def count_active(self) -> Mapping[str, int]:
+        limits = self._state.limits.values()
+        return {
+            "paylater": sum(1 for limit in limits if limit.used_paylater_fen > 0),
+            "loan": sum(1 for doc, _, _ in self._state.loans.values() if doc["status"] == "active"),
+        }
+
 
 class _Audit:
     def __init__(self, state: MemoryState, undo: list[Undo]):
@@ -463,6 +536,7 @@ class MemoryUnitOfWork:
         self.decisions = _Decisions(state, self._undo)
         self.alerts = _Alerts(state, self._undo)
         self.eod = _CloseOfDay(state, self._undo)
+        self.portfolio = _Portfolio(state, self._undo)
 
     def __enter__(self) -> Self:
         self._state.lock.acquire()

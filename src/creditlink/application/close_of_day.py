@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from creditlink.application.emergency import watch_portfolio
 from creditlink.application.linkage import customers_operating, evaluate
 from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
@@ -107,6 +108,13 @@ def close_day(
         if progress is not None:
             progress(len(due_loans))
     linked = _close_linkage(store, on=on, parameters=parameters, batch_size=batch_size)
+    counts = {
+        "into_m1": {"paylater": work.into_m1, "loan": loan_work.into_m1},
+        "into_m2": {"paylater": work.into_m2, "loan": loan_work.into_m2},
+    }
+    with store.unit_of_work() as uow:
+        incident = watch_portfolio(uow, on=on, counts=counts, clock=clock)
+        uow.commit()
     rescored = work.rescored + loan_work.rescored
     summary = {
         "linkage_checked": linked,
@@ -118,6 +126,7 @@ def close_day(
         "statements": work.statements,
         "write_offs": work.write_offs,
         "limits": limits,
+        "incident": incident.incident_id if incident else 0,
     }
     with store.unit_of_work() as uow:
         if not uow.eod.is_closed(on):

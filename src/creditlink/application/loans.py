@@ -8,17 +8,19 @@ repaid or written off.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from creditlink.application.business_date import require_open
+from creditlink.application.decisions import context_for, judge, record_decision
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import evaluate
 from creditlink.application.parameters import current_parameters
-from creditlink.application.paylater import DecisionResult, Shortcut
-from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.application.paylater import DayWork, DecisionResult, Shortcut
+from creditlink.application.ports import UnitOfWork
 from creditlink.application.scoring import rescore_if_due
+from creditlink.domain.delinquency import ROLL_THRESHOLDS
 from creditlink.domain.errors import Conflict, InvalidInput, NotFound
 from creditlink.domain.ledger import (
     Account,
@@ -35,7 +37,7 @@ from creditlink.domain.loan.schedule import Method, QuotedInstallment, loan_apr,
 from creditlink.domain.money import format_fen
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.products import Product
-from creditlink.risk.decisions import decide_draw
+from creditlink.risk.decisions import DRAW
 
 L = Product.LOAN
 CASH = Account(AccountCode.FUNDING_CASH)
@@ -118,6 +120,7 @@ def next_wake_on(loan: Loan, *, closed_through: date, parameters: ParameterSet) 
     ]
     values = parameters.values
     thresholds = (
+        *ROLL_THRESHOLDS,  # the early-warning roll rates count these crossings
         values.linkage_watch_dpd,
         values.linkage_restrict_dpd,
         values.linkage_freeze_dpd,
@@ -169,8 +172,10 @@ def draw_loan(
     method: Method,
     on: date,
     idempotency_key: str,
+    at: time | None = None,
 ) -> DecisionResult:
-    """Decide a draw at the customer's daily rate and, when approved, pay it out."""
+    """Decide a draw at the customer's daily rate and, when approved, pay it out. `at`, the
+    time of day, lets the hourly velocity rules count it."""
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
@@ -186,14 +191,18 @@ def draw_loan(
         customer = uow.customers.get(customer_id)
         if uow.loans.find(customer_id, ref) is not None:
             raise Conflict(f"loan {ref!r} already exists", field="ref", rule="LOAN_REF_UNIQUE")
-        verdict = decide_draw(
+        context = context_for(
+            uow,
+            op=DRAW,
+            customer_id=customer_id,
+            on=on,
             limit=limit,
             written_off=_written_off(uow, customer_id),
             amount_fen=amount_fen,
-            on=on,
+            at=at,
             apr=loan_apr(customer.loan_daily_rate),
-            parameters=parameters.values,
         )
+        verdict, shadow = judge(uow, context, parameters)
         entry = None
         if verdict.approved:
             limit = limit.draw(L, amount_fen, on=on)
@@ -225,20 +234,20 @@ def draw_loan(
                     credit(CASH, amount_fen),
                 ],
             )
-        elif uow.ledger.find_by_key(idempotency_key) is not None:
-            raise IdempotencyKeyReused(idempotency_key)
-        record = DecisionRecord(
+        record = record_decision(
+            uow,
             on=on,
             customer_id=customer_id,
-            op="draw_loan",
+            op=DRAW,
             ref=ref,
-            outcome=verdict.outcome.value,
-            reasons=verdict.reasons,
-            parameter_version=parameters.version,
+            verdict=verdict,
+            parameters=parameters,
+            key=idempotency_key,
+            posted=entry is not None,
+            context=context,
+            shadow=shadow,
             model_version=customer.score.model_version if customer.score else None,
-            idempotency_key=idempotency_key,
         )
-        uow.decisions.add(record)
         uow.commit()
     return DecisionResult(decision=record, entry=entry, replayed=False)
 
@@ -337,10 +346,8 @@ def _repayment_lines(customer_id: str, total: int, allocation: LoanAllocation) -
 
 
 @dataclass(slots=True)
-class LoanDayWork:
+class LoanDayWork(DayWork):
     billed: int = 0
-    write_offs: int = 0
-    rescored: int = 0
 
 
 def close_loan_day(
@@ -357,6 +364,8 @@ def close_loan_day(
     limit = uow.limits.get(customer_id, for_update=True)
     loan = _loan(uow, customer_id, ref)
     values = parameters.values
+    if loan.active:
+        work.count_roll(before=loan.dpd(on - timedelta(days=1)), after=loan.dpd(on))
     billed = loan.close_day(on, penalty_multiplier=values.loan_penalty_multiplier)
     if billed:
         work.billed += 1

@@ -7,17 +7,25 @@ account's unpaid principal, and commit. The close of day uses `close_paylater_da
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 
 from creditlink.application.business_date import require_open
+from creditlink.application.decisions import (
+    context_for,
+    judge,
+    model_version_of,
+    record_decision,
+)
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import check_patterns, evaluate
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.application.scoring import rescore_if_due
+from creditlink.domain.delinquency import M1_START, M2_START, ROLL_THRESHOLDS, crossed
 from creditlink.domain.errors import CreditlinkError, InvalidInput
 from creditlink.domain.ledger import (
     Account,
@@ -34,7 +42,7 @@ from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount, Terms
 from creditlink.domain.paylater.records import Allocation, Billing, Plan, WriteOff
 from creditlink.domain.products import Product
-from creditlink.risk.decisions import Verdict, decide_conversion, decide_purchase
+from creditlink.risk.decisions import CONVERSION, PURCHASE
 
 P = Product.PAYLATER
 CASH = Account(AccountCode.FUNDING_CASH)
@@ -77,11 +85,14 @@ def next_wake_on(
             account.next_statement_date(closed_through + timedelta(days=1)) - timedelta(days=1)
         )
     values = parameters.values
-    thresholds = (
-        values.linkage_watch_dpd,
-        values.linkage_restrict_dpd,
-        values.linkage_freeze_dpd,
-        values.write_off_dpd,
+    thresholds = sorted(
+        {
+            *ROLL_THRESHOLDS,  # the early-warning roll rates count these crossings
+            values.linkage_watch_dpd,
+            values.linkage_restrict_dpd,
+            values.linkage_freeze_dpd,
+            values.write_off_dpd,
+        }
     )
     for statement in account.statements:
         if statement.minimum_unmet_fen <= 0:
@@ -165,35 +176,6 @@ def _replayed_decision(
     return DecisionResult(decision=existing, entry=uow.ledger.find_by_key(key), replayed=True)
 
 
-def _record(
-    uow: UnitOfWork,
-    *,
-    on: date,
-    customer_id: str,
-    op: str,
-    ref: str,
-    verdict: Verdict,
-    parameters: ParameterSet,
-    key: str,
-    posted: bool,
-) -> DecisionRecord:
-    if not posted and uow.ledger.find_by_key(key) is not None:
-        raise IdempotencyKeyReused(key)  # an entry of another kind holds this key
-    record = DecisionRecord(
-        on=on,
-        customer_id=customer_id,
-        op=op,
-        ref=ref,
-        outcome=verdict.outcome.value,
-        reasons=verdict.reasons,
-        parameter_version=parameters.version,
-        model_version=None,
-        idempotency_key=key,
-    )
-    uow.decisions.add(record)
-    return record
-
-
 def purchase(
     uow: UnitOfWork,
     *,
@@ -204,8 +186,10 @@ def purchase(
     category: str,
     on: date,
     idempotency_key: str,
+    at: time | None = None,
 ) -> DecisionResult:
-    """Decide a purchase and, when approved, post it at once."""
+    """Decide a purchase and, when approved, post it at once. `at`, the time of day, lets
+    the hourly velocity rules count it."""
     if amount_fen <= 0:
         raise InvalidInput("must be greater than 0.00", field="amount", rule="AMOUNT_POSITIVE")
     with uow:
@@ -216,14 +200,18 @@ def purchase(
             return replay
         parameters = current_parameters(uow)
         account = uow.paylater.get(customer_id)
-        verdict = decide_purchase(
+        context = context_for(
+            uow,
+            op=PURCHASE,
+            customer_id=customer_id,
+            on=on,
             limit=limit,
             written_off=account.written_off,
-            category=category,
             amount_fen=amount_fen,
-            on=on,
-            parameters=parameters.values,
+            at=at,
+            category=category,
         )
+        verdict, shadow = judge(uow, context, parameters)
         entry = None
         if verdict.approved:
             limit = limit.draw(P, amount_fen, on=on)
@@ -253,16 +241,19 @@ def purchase(
                 merchant=None,
             )
             _save(uow, account, limit, parameters, on)
-        record = _record(
+        record = record_decision(
             uow,
             on=on,
             customer_id=customer_id,
-            op="purchase",
+            op=PURCHASE,
             ref=ref,
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
             posted=entry is not None,
+            context=context,
+            shadow=shadow,
+            model_version=model_version_of(uow, customer_id),
         )
         uow.commit()
     return DecisionResult(decision=record, entry=entry, replayed=False)
@@ -443,7 +434,15 @@ def convert_to_installments(
         parameters = current_parameters(uow)
         account = uow.paylater.get(customer_id)
         plan, refusal = None, None
-        verdict = decide_conversion(limit=limit, written_off=account.written_off, refusal=None)
+        context = context_for(
+            uow,
+            op=CONVERSION,
+            customer_id=customer_id,
+            on=on,
+            limit=limit,
+            written_off=account.written_off,
+        )
+        verdict, shadow = judge(uow, context, parameters)
         if verdict.approved:
             try:
                 terms = terms_of(parameters)
@@ -469,19 +468,23 @@ def convert_to_installments(
                     raise
                 refusal = error.rule
                 account = uow.paylater.get(customer_id)
-                verdict = decide_conversion(limit=limit, written_off=False, refusal=refusal)
+                context = dataclasses.replace(context, refusal=refusal)
+                verdict, shadow = judge(uow, context, parameters)
         if plan is not None:
             _save(uow, account, limit, parameters, on)
-        record = _record(
+        record = record_decision(
             uow,
             on=on,
             customer_id=customer_id,
-            op="convert_installments",
+            op=CONVERSION,
             ref=plan_ref,
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
             posted=False,
+            context=context,
+            shadow=shadow,
+            model_version=model_version_of(uow, customer_id),
         )
         uow.commit()
     return ConversionResult(decision=record, plan=plan, replayed=False)
@@ -528,6 +531,12 @@ class DayWork:
     statements: int = 0
     write_offs: int = 0
     rescored: int = 0
+    into_m1: int = 0  # accounts whose DPD reached 1 today
+    into_m2: int = 0  # ... and 31
+
+    def count_roll(self, *, before: int, after: int) -> None:
+        self.into_m1 += crossed(M1_START, before=before, after=after)
+        self.into_m2 += crossed(M2_START, before=before, after=after)
 
 
 def close_paylater_day(
@@ -553,6 +562,8 @@ def close_paylater_day(
                 lines=_billing_lines(customer_id, billing),
             )
     dpd = account.dpd(on)
+    if not account.written_off:
+        work.count_roll(before=account.dpd(on - timedelta(days=1)), after=dpd)
     if not account.written_off and dpd >= parameters.values.write_off_dpd:
         # A written-off customer is frozen (DOMAIN.md §6): limits cut to usage before the
         # write-off clears it, so that no limit is given back to a defaulted customer.

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.ledger import EntryDraft, JournalEntry, StoredEntry
@@ -164,6 +164,8 @@ class DecisionRecord:
     parameter_version: int
     model_version: str | None
     idempotency_key: str
+    context: Mapping[str, Any] | None = None  # what it was judged on (risk.decisions.Context)
+    shadow: Mapping[str, Any] | None = None  # the candidate set's would-be outcome, if one ran
 
 
 class DecisionRepository(Protocol):
@@ -172,6 +174,18 @@ class DecisionRepository(Protocol):
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None: ...
 
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]: ...
+
+    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
+        """The customer's decisions dated `on`, in the order made."""
+        ...
+
+    def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
+        """Every decision dated `first` to `last` inclusive, in the order made."""
+        ...
+
+    def outcomes_on(self, on: date) -> Mapping[str, int]:
+        """How many decisions dated `on` had each outcome."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +206,60 @@ class AlertRepository(Protocol):
 
     def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
         """In the order raised."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A candidate parameter set running in shadow beside the live one."""
+
+    candidate_id: int
+    parameters: ParameterSet
+    started_at: datetime
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Incident:
+    """A breach of an early-warning indicator: the tightened set put in force, until an
+    operator restores the normal one."""
+
+    incident_id: int
+    opened_on: date
+    opened_at: datetime
+    breaches: tuple[Mapping[str, Any], ...]
+    normal_version: int
+    tightened_version: int
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+    restored_version: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+class PortfolioRepository(Protocol):
+    """The close's early-warning indicators per date, and incidents."""
+
+    def add_indicators(self, on: date, values: Mapping[str, Any]) -> None: ...
+
+    def indicators(self, first: date, last: date) -> list[tuple[date, Mapping[str, Any]]]: ...
+
+    def add_incident(self, incident: Incident) -> Incident:
+        """Store a new incident; its `incident_id` is given here."""
+        ...
+
+    def save_incident(self, incident: Incident) -> None: ...
+
+    def incidents(self) -> list[Incident]:
+        """Every incident, oldest first."""
+        ...
+
+    def count_active(self) -> Mapping[str, int]:
+        """Accounts that owe principal, per product value ("paylater", "loan")."""
         ...
 
 
@@ -227,6 +295,14 @@ class ParameterRepository(Protocol):
     def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None: ...
 
     def history(self) -> list[ParameterVersion]: ...
+
+    def candidate(self) -> Candidate | None:
+        """The candidate running in shadow, if any."""
+        ...
+
+    def set_candidate(self, candidate: Candidate | None) -> None: ...
+
+    def next_candidate_id(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +353,9 @@ class UnitOfWork(Protocol):
 
     @property
     def eod(self) -> CloseOfDayLog: ...
+
+    @property
+    def portfolio(self) -> PortfolioRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import re
-from datetime import date
+from datetime import date, time
 
 from creditlink.domain.errors import InvalidInput
 
@@ -57,4 +57,23 @@ def parse_date(text: object, *, field: str = "date") -> date:
             pass
     raise InvalidInput(
         f"must be a real date written YYYY-MM-DD, got {text!r}", field=field, rule="DATE_FORMAT"
+    )
+
+
+_TIME = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+
+
+def parse_time(text: object, *, field: str = "at") -> time:
+    """Parse a time of day written HH:MM or HH:MM:SS (24-hour), naming the field otherwise."""
+    if isinstance(text, time):
+        return text
+    if isinstance(text, str) and _TIME.fullmatch(text.strip()):
+        try:
+            return time.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"must be a time of day written HH:MM or HH:MM:SS (quoted in YAML), got {text!r}",
+        field=field,
+        rule="TIME_FORMAT",
     )

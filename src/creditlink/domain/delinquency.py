@@ -28,3 +28,13 @@ def bucket_of(dpd: int, *, written_off: bool = False) -> Bucket:
     if dpd <= 90:
         return Bucket.M3
     return Bucket.M4_PLUS
+
+
+M1_START = 1  # the first day past due: current (C) rolls into M1
+M2_START = 31  # M1 rolls into M2
+ROLL_THRESHOLDS = (M1_START, M2_START)
+
+
+def crossed(threshold: int, *, before: int, after: int) -> bool:
+    """Whether DPD went from below `threshold` to at or above it."""
+    return before < threshold <= after

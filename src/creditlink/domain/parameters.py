@@ -287,6 +287,69 @@ class Parameters:
         Kind.INTEGER,
         "Active accounts needed before early-warning indicators are judged.",
     )
+    emergency_new_overdue_rate_7d: Decimal = _param(
+        _D("0.05"),
+        "emergency.new_overdue_rate_7d",
+        Kind.RATE,
+        "Breach when accounts that turned 1 DPD in the last 7 dates exceed this share of the "
+        "active accounts.",
+    )
+    emergency_roll_c_m1: Decimal = _param(
+        _D("0.10"),
+        "emergency.roll_c_m1",
+        Kind.RATE,
+        "Breach when, in either product, accounts that turned 1 DPD in the last 30 dates "
+        "exceed this share of the accounts active 30 dates before.",
+    )
+    emergency_roll_m1_m2: Decimal = _param(
+        _D("0.60"),
+        "emergency.roll_m1_m2",
+        Kind.RATE,
+        "Breach when, in either product, accounts that turned 31 DPD in the last 30 dates "
+        "exceed this share of those that turned 1 DPD in the 30 dates before.",
+    )
+    emergency_approval_volume_ratio: Decimal = _param(
+        _D("3.0"),
+        "emergency.approval_volume_ratio",
+        Kind.DECIMAL,
+        "Breach when a date's approvals exceed this multiple of the mean of the 7 dates "
+        "before it (0 turns the indicator off).",
+    )
+    rules_velocity_hour_count: int = _param(
+        10,
+        "rules.velocity_hour_count",
+        Kind.INTEGER,
+        "Most approved purchases and draws per customer within 60 minutes; more go to REVIEW "
+        "(0 turns the rule off; needs the operation's time).",
+    )
+    rules_velocity_hour_amount: int = _param(
+        3_000_000,
+        "rules.velocity_hour_amount",
+        Kind.MONEY,
+        "Most purchase and draw amount per customer within 60 minutes; more goes to REVIEW "
+        "(0 turns the rule off; needs the operation's time).",
+    )
+    rules_velocity_day_count: int = _param(
+        20,
+        "rules.velocity_day_count",
+        Kind.INTEGER,
+        "Most approved purchases and draws per customer on one business date; more go to "
+        "REVIEW (0 turns the rule off).",
+    )
+    rules_velocity_day_amount: int = _param(
+        10_000_000,
+        "rules.velocity_day_amount",
+        Kind.MONEY,
+        "Most purchase and draw amount per customer on one business date; more goes to REVIEW "
+        "(0 turns the rule off).",
+    )
+    rules_exposure_cap: int = _param(
+        20_000_000,
+        "rules.exposure_cap",
+        Kind.MONEY,
+        "Most principal one borrower may owe across both products; a purchase or draw above "
+        "it is declined with EXPOSURE_CAP_EXCEEDED (0 turns the rule off).",
+    )
 
     def __post_init__(self) -> None:
         if not (self.linkage_watch_dpd <= self.linkage_restrict_dpd <= self.linkage_freeze_dpd):

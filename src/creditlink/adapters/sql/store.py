@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -27,10 +28,13 @@ from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
     alerts,
     audit_log,
+    book_settings,
     closed_days,
     customer_limits,
     customers,
+    daily_indicators,
     decisions,
+    incidents,
     journal_entries,
     journal_lines,
     ledger_balances,
@@ -42,7 +46,9 @@ from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
     AuditRecord,
+    Candidate,
     DecisionRecord,
+    Incident,
     ParameterVersion,
 )
 from creditlink.domain.customer import Customer, CustomerScore, NationalId
@@ -733,6 +739,8 @@ class _Decisions:
                 "parameter_version": decision.parameter_version,
                 "model_version": decision.model_version,
                 "idempotency_key": decision.idempotency_key,
+                "context_json": _json_or_none(decision.context),
+                "shadow_json": _json_or_none(decision.shadow),
             },
         )
 
@@ -746,6 +754,35 @@ class _Decisions:
             query = query.where(decisions.c.customer_id == customer_id)
         return [_decision(row) for row in self._c.execute(query)]
 
+    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
+        query = (
+            sa.select(decisions)
+            .where(decisions.c.customer_id == customer_id, decisions.c.business_date == on)
+            .order_by(decisions.c.decision_id)
+        )
+        return [_decision(row) for row in self._c.execute(query)]
+
+    def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
+        query = (
+            sa.select(decisions)
+            .where(decisions.c.business_date.between(first, last))
+            .order_by(decisions.c.decision_id)
+        )
+        for row in self._c.execute(query):
+            yield _decision(row)
+
+    def outcomes_on(self, on: date) -> Mapping[str, int]:
+        query = (
+            sa.select(decisions.c.outcome, sa.func.count())
+            .where(decisions.c.business_date == on)
+            .group_by(decisions.c.outcome)
+        )
+        return {row[0]: int(row[1]) for row in self._c.execute(query)}
+
+
+def _json_or_none(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
 
 def _decision(row: sa.Row[Any]) -> DecisionRecord:
     return DecisionRecord(
@@ -758,6 +795,8 @@ def _decision(row: sa.Row[Any]) -> DecisionRecord:
         parameter_version=row.parameter_version,
         model_version=row.model_version,
         idempotency_key=row.idempotency_key,
+        context=json.loads(row.context_json) if row.context_json else None,
+        shadow=json.loads(row.shadow_json) if row.shadow_json else None,
     )
 
 
@@ -906,6 +945,125 @@ class _Parameters:
             for row in rows
         ]
 
+    def candidate(self) -> Candidate | None:
+        text = _setting(self._c, _CANDIDATE)
+        if text is None:
+            return None
+        block = json.loads(text)
+        return Candidate(
+            candidate_id=block["candidate_id"],
+            parameters=ParameterSet.from_text(block["version"], block["values"]),
+            started_at=datetime.fromisoformat(block["started_at"]),
+            actor=block["actor"],
+            reason=block["reason"],
+        )
+
+    def set_candidate(self, candidate: Candidate | None) -> None:
+        self._c.execute(book_settings.delete().where(book_settings.c.key == _CANDIDATE))
+        if candidate is None:
+            return
+        block = {
+            "candidate_id": candidate.candidate_id,
+            "version": candidate.parameters.version,
+            "values": candidate.parameters.as_text(),
+            "started_at": candidate.started_at.isoformat(),
+            "actor": candidate.actor,
+            "reason": candidate.reason,
+        }
+        self._c.execute(book_settings.insert().values(key=_CANDIDATE, value=json.dumps(block)))
+
+    def next_candidate_id(self) -> int:
+        started = int(_setting(self._c, _CANDIDATES_STARTED) or 0) + 1
+        self._c.execute(book_settings.delete().where(book_settings.c.key == _CANDIDATES_STARTED))
+        self._c.execute(book_settings.insert().values(key=_CANDIDATES_STARTED, value=str(started)))
+        return started
+
+
+_CANDIDATE = "shadow_candidate"
+_CANDIDATES_STARTED = "shadow_candidates_started"
+
+
+def _setting(connection: sa.Connection, key: str) -> str | None:
+    return connection.execute(
+        sa.select(book_settings.c.value).where(book_settings.c.key == key)
+    ).scalar()
+
+
+class _Portfolio:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def add_indicators(self, on: date, values: Mapping[str, Any]) -> None:
+        self._c.execute(
+            daily_indicators.insert().values(
+                business_date=on, values_json=json.dumps(values, sort_keys=True)
+            )
+        )
+
+    def indicators(self, first: date, last: date) -> list[tuple[date, Mapping[str, Any]]]:
+        rows = self._c.execute(
+            sa.select(daily_indicators)
+            .where(daily_indicators.c.business_date.between(first, last))
+            .order_by(daily_indicators.c.business_date)
+        )
+        return [(row.business_date, json.loads(row.values_json)) for row in rows]
+
+    def add_incident(self, incident: Incident) -> Incident:
+        values = _incident_row(incident)
+        values.pop("incident_id")
+        new_id = self._c.execute(incidents.insert().values(**values)).inserted_primary_key
+        assert new_id is not None
+        return dataclasses.replace(incident, incident_id=int(new_id[0]))
+
+    def save_incident(self, incident: Incident) -> None:
+        self._c.execute(
+            incidents.update()
+            .where(incidents.c.incident_id == incident.incident_id)
+            .values(**_incident_row(incident))
+        )
+
+    def incidents(self) -> list[Incident]:
+        rows = self._c.execute(sa.select(incidents).order_by(incidents.c.incident_id))
+        return [
+            Incident(
+                incident_id=row.incident_id,
+                opened_on=row.opened_on,
+                opened_at=row.opened_at,
+                breaches=tuple(json.loads(row.breaches_json)),
+                normal_version=row.normal_version,
+                tightened_version=row.tightened_version,
+                closed_at=row.closed_at,
+                closed_by=row.closed_by,
+                close_reason=row.close_reason,
+                restored_version=row.restored_version,
+            )
+            for row in rows
+        ]
+
+    def count_active(self) -> Mapping[str, int]:
+        paylater = self._c.execute(
+            sa.select(sa.func.count()).where(customer_limits.c.used_paylater_fen > 0)
+        ).scalar()
+        active_loans = self._c.execute(
+            sa.select(sa.func.count()).where(loans.c.status == "active")
+        ).scalar()
+        return {"paylater": int(paylater or 0), "loan": int(active_loans or 0)}
+
+
+def _incident_row(incident: Incident) -> dict[str, Any]:
+    return {
+        "incident_id": incident.incident_id,
+        "opened_on": incident.opened_on,
+        "opened_at": incident.opened_at,
+        "breaches_json": json.dumps(list(incident.breaches), sort_keys=True),
+        "normal_version": incident.normal_version,
+        "tightened_version": incident.tightened_version,
+        "closed_at": incident.closed_at,
+        "closed_by": incident.closed_by,
+        "close_reason": incident.close_reason,
+        "restored_version": incident.restored_version,
+    }
+
 
 def _parameters(row: sa.Row[Any]) -> ParameterSet:
     return ParameterSet.from_text(row.version, json.loads(row.values_json))
@@ -955,6 +1113,7 @@ class SqlUnitOfWork:
     decisions: _Decisions
     alerts: _Alerts
     eod: _CloseOfDay
+    portfolio: _Portfolio
 
     _driver: Driver
 
@@ -985,6 +1144,7 @@ class SqlUnitOfWork:
         self.decisions = _Decisions(connection)
         self.alerts = _Alerts(connection)
         self.eod = _CloseOfDay(connection, driver)
+        self.portfolio = _Portfolio(connection)
         return self
 
     def __exit__(

@@ -172,6 +172,32 @@ decisions = sa.Table(
     sa.Column("parameter_version", sa.Integer, nullable=False),
     sa.Column("model_version", sa.String(64)),
     sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
+    sa.Column("context_json", sa.Text),
+    sa.Column("shadow_json", sa.Text),
+    sa.Index("ix_decisions_customer_date", "customer_id", "business_date"),
+    sa.Index("ix_decisions_date", "business_date"),
+)
+
+daily_indicators = sa.Table(
+    "daily_indicators",
+    metadata,
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("values_json", sa.Text, nullable=False),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("incident_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("breaches_json", sa.Text, nullable=False),
+    sa.Column("normal_version", sa.Integer, nullable=False),
+    sa.Column("tightened_version", sa.Integer, nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_by", sa.String(100)),
+    sa.Column("close_reason", sa.Text),
+    sa.Column("restored_version", sa.Integer),
 )
 
 closed_days = sa.Table(

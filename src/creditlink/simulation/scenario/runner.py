@@ -128,6 +128,7 @@ def _apply(scenario: Scenario, book: Book, event: Event, clock: FixedClock) -> N
                     category=f.get("category", "retail"),
                     on=on,
                     idempotency_key=key,
+                    at=f.get("at"),
                 )
             case "refund":
                 paylater.refund(
@@ -163,6 +164,7 @@ def _apply(scenario: Scenario, book: Book, event: Event, clock: FixedClock) -> N
                     method=Method.parse(f["method"]),
                     on=on,
                     idempotency_key=key,
+                    at=f.get("at"),
                 )
             case "repay" if f["product"] == "loan":
                 amount = f["amount"]

@@ -1,0 +1,133 @@
+"""Deciding an operation: the context from the store, the live and shadow judgements, and
+the decision record. Purchases, draws and conversions all decide through here."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from creditlink.application.errors import IdempotencyKeyReused
+from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.domain.limits import JointLimit
+from creditlink.domain.parameters import ParameterSet
+from creditlink.domain.products import Product
+from creditlink.risk.decisions import DRAW, PURCHASE, Context, Verdict, decide
+
+HOUR_SECONDS = 3600
+_CREDIT_OPS = (PURCHASE, DRAW)
+
+
+def _seconds(text: str) -> int:
+    parts = [int(p) for p in text.split(":")]
+    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
+
+
+def context_for(
+    uow: UnitOfWork,
+    *,
+    op: str,
+    customer_id: str,
+    on: date,
+    limit: JointLimit,
+    written_off: bool,
+    amount_fen: int = 0,
+    at: time | None = None,
+    category: str | None = None,
+    apr: Decimal | None = None,
+    refusal: str | None = None,
+) -> Context:
+    """The context of an operation: the limit's state and, for purchases and draws, what the
+    customer owes and the purchases and draws approved earlier on `on` (and in the 60
+    minutes up to `at`), counted from the stored decisions."""
+    product = Product.PAYLATER if op == PURCHASE else Product.LOAN
+    day_count = day_amount = hour_count = hour_amount = 0
+    clock = at.isoformat(timespec="seconds") if at is not None else None
+    if op in _CREDIT_OPS:
+        now = _seconds(clock) if clock is not None else None
+        for earlier in uow.decisions.of_customer_on(customer_id, on):
+            if earlier.op not in _CREDIT_OPS or earlier.outcome != "APPROVE":
+                continue
+            amount = int((earlier.context or {}).get("amount_fen", 0))
+            day_count += 1
+            day_amount += amount
+            then = (earlier.context or {}).get("at")
+            if now is not None and then is not None and 0 <= now - _seconds(then) < HOUR_SECONDS:
+                hour_count += 1
+                hour_amount += amount
+    return Context(
+        op=op,
+        amount_fen=amount_fen,
+        level=limit.level,
+        written_off=written_off,
+        within_limits_fen=limit.within_limits(product, on) if op in _CREDIT_OPS else 0,
+        category=category,
+        apr=apr,
+        refusal=refusal,
+        owed_fen=limit.used_paylater_fen + limit.used_loan_fen,
+        day_count=day_count,
+        day_amount_fen=day_amount,
+        hour_count=hour_count if clock is not None else None,
+        hour_amount_fen=hour_amount if clock is not None else None,
+        at=clock,
+    )
+
+
+def judge(
+    uow: UnitOfWork, context: Context, parameters: ParameterSet
+) -> tuple[Verdict, dict[str, Any] | None]:
+    """The live verdict, and the candidate set's would-be verdict when one runs in shadow
+    (recorded, never applied)."""
+    verdict = decide(context, parameters.values)
+    candidate = uow.parameters.candidate()
+    if candidate is None:
+        return verdict, None
+    would = decide(context, candidate.parameters.values)
+    shadow = {
+        "candidate": candidate.candidate_id,
+        "outcome": would.outcome.value,
+        "reasons": list(would.reasons),
+    }
+    return verdict, shadow
+
+
+def record_decision(
+    uow: UnitOfWork,
+    *,
+    on: date,
+    customer_id: str,
+    op: str,
+    ref: str,
+    verdict: Verdict,
+    parameters: ParameterSet,
+    key: str,
+    posted: bool,
+    context: Context,
+    shadow: dict[str, Any] | None,
+    model_version: str | None,
+) -> DecisionRecord:
+    """Store the decision with what it was judged on. A declined operation posts nothing, so
+    its key must not already name an entry of another kind."""
+    if not posted and uow.ledger.find_by_key(key) is not None:
+        raise IdempotencyKeyReused(key)
+    record = DecisionRecord(
+        on=on,
+        customer_id=customer_id,
+        op=op,
+        ref=ref,
+        outcome=verdict.outcome.value,
+        reasons=verdict.reasons,
+        parameter_version=parameters.version,
+        model_version=model_version,
+        idempotency_key=key,
+        context=context.to_dict(),
+        shadow=shadow,
+    )
+    uow.decisions.add(record)
+    return record
+
+
+def model_version_of(uow: UnitOfWork, customer_id: str) -> str | None:
+    """The version of the model behind the customer's score, if scored."""
+    customer = uow.customers.get(customer_id)
+    return customer.score.model_version if customer.score else None
