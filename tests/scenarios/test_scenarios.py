@@ -123,3 +123,18 @@ def test_contains_checks_list_membership(tmp_path: Path) -> None:
     )
     outcome = run(load(write(tmp_path, text)))
     assert outcome.failures == []
+
+
+def test_a_scenario_without_expectations_runs_and_reports(tmp_path: Path) -> None:
+    path = tmp_path / "no_expect.yaml"
+    path.write_text(
+        "name: no expectations\nstart: 2026-01-05\nend: 2026-01-05\ncustomers:\n"
+        "  - id: c1\n    joint_limit: '1000.00'\n    cap_paylater: '1000.00'\n"
+        "    cap_loan: '1000.00'\nevents:\n"
+        "  - {on: 2026-01-05, customer: c1, op: purchase, ref: p1, amount: '12.34', "
+        "merchant: m, at: '09:30'}\n",
+        encoding="utf-8",
+    )
+    outcome = run(load(path))
+    assert outcome.failures == []
+    assert outcome.result["decisions"][0]["outcome"] == "APPROVE"

@@ -134,7 +134,8 @@ def evaluate(
                     )
                 )
                 # Each further step needs a fresh run of on-time items.
-                limit = replace(limit.with_level(lower), cured_on=on)
+                # Each further step needs a fresh run: only items due after this step count.
+                limit = replace(limit.with_level(lower), cured_on=on + timedelta(days=1))
     if limit != before:
         uow.limits.save(customer_id, limit)
     return limit

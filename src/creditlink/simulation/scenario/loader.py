@@ -10,17 +10,17 @@ from typing import Any
 
 import yaml
 
-from creditlink.domain.calendar import parse_date
+from creditlink.domain.calendar import parse_date, parse_time
 from creditlink.domain.errors import CreditlinkError
 from creditlink.domain.money import parse_amount, parse_rate
 
 OPERATIONS: dict[str, tuple[set[str], set[str]]] = {
     # op: (required fields, optional fields), besides on, customer, op
-    "purchase": ({"ref", "amount", "merchant"}, {"category"}),
+    "purchase": ({"ref", "amount", "merchant"}, {"category", "at"}),
     "refund": ({"purchase", "amount"}, set()),
     "convert_installments": ({"periods", "ref"}, {"purchase", "statement"}),
     "settle_installments": ({"plan"}, set()),
-    "draw_loan": ({"ref", "amount", "term_months", "method"}, set()),
+    "draw_loan": ({"ref", "amount", "term_months", "method"}, {"at"}),
     "repay": ({"product", "amount"}, {"loan"}),
     "set_limit": (set(), {"joint_limit", "cap_paylater", "cap_loan", "reason"}),
     "temp_limit": ({"amount", "expires_on"}, {"reason"}),
@@ -44,7 +44,10 @@ class _Mapping(dict[Any, Any]):
     """A YAML mapping that remembers the line of itself and of each key."""
 
     line: int = 0
-    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict[Any, int] = {}
 
 
 class _Loader(yaml.SafeLoader):
@@ -319,6 +322,8 @@ class _Checker:
         for key in ("expires_on", "statement"):
             if key in fields:
                 fields[key] = self.convert(item, key, lambda v, k=key: parse_date(v, field=k))
+        if "at" in fields:
+            fields["at"] = self.convert(item, "at", lambda v: parse_time(v, field="at"))
         if op == "repay" and fields["product"] not in ("paylater", "loan"):
             raise self.fail(item, "product", "must be paylater or loan")
         if op == "repay" and fields["product"] == "loan" and "loan" not in fields:

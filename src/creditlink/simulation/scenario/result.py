@@ -9,6 +9,7 @@ from typing import Any
 from creditlink.application.ledger import LedgerReport
 from creditlink.application.ports import AlertRecord, DecisionRecord
 from creditlink.application.queries import CustomerState, limit_figures
+from creditlink.application.scoring import RULES_ONLY
 from creditlink.domain.loan.loan import Loan
 from creditlink.domain.money import format_fen, format_rate
 from creditlink.domain.paylater.account import PayLaterAccount
@@ -21,7 +22,10 @@ def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[
         "dpd": state.dpd,
         "bucket": state.bucket.value,
         "alert_level": limit.level.value,
-        "score": state.customer.score.points if state.customer.score else None,
+        # null where no model ran: the rules-only fallback grades but does not score
+        "score": state.customer.score.points
+        if state.customer.score and state.customer.score.model_version != RULES_ONLY
+        else None,
         "grade": state.customer.score.grade if state.customer.score else None,
         "score_reasons": list(state.customer.score.reasons) if state.customer.score else [],
         "credit_balance": format_fen(state.credit_balance_fen),
