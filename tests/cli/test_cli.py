@@ -219,8 +219,8 @@ def test_limits_change_from_the_command_line(
 def test_ledger_verify_fails_and_names_a_tampered_entry(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    out_dir = tmp_path / "demo"
-    code, out, err = cli(capsys, monkeypatch, "demo", "--out", str(out_dir))
+    out_dir = tmp_path / "tour"
+    code, out, err = cli(capsys, monkeypatch, "tour", "--out", str(out_dir))
     assert code == 0, err
     db = f"sqlite:///{out_dir / 'book.db'}"
     code, out, _ = cli(capsys, monkeypatch, "ledger", "verify", "--db", db)
@@ -245,18 +245,40 @@ def test_ledger_verify_fails_and_names_a_tampered_entry(
     ]
 
 
-def test_the_demo_shows_the_joint_limit_and_a_verified_ledger(
+def test_the_tour_shows_the_joint_limit_and_a_verified_ledger(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    code, out, err = cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "d"))
+    code, out, err = cli(capsys, monkeypatch, "tour", "--out", str(tmp_path / "d"))
     assert code == 0, err
     assert "LIMIT_EXCEEDED" in out
     assert "replayed entry 1" in out
     assert re.search(r"trial balance\s*│\s*0\.00", out)
     # Run twice: the book is made afresh, so the numbers are the same.
-    code, again, _ = cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "d"))
+    code, again, _ = cli(capsys, monkeypatch, "tour", "--out", str(tmp_path / "d"))
     assert code == 0
     assert again == out
+
+
+def test_the_demo_runs_the_twin_and_writes_its_report(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "demo"
+    code, out, err = cli(
+        capsys, monkeypatch, "demo", "--out", str(out_dir), "--customers", "40", "--months", "2",
+        "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Linked against siloed" in out
+    assert "all verified" in out
+    metrics = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["config"]["customers"] == 40
+    assert "<svg" in (out_dir / "report.html").read_text(encoding="utf-8")
+    code, _, err = cli(
+        capsys, monkeypatch, "simulate", "--out", str(out_dir), "--customers", "10",
+        "--months", "2", "--shock", "3",
+    )  # fmt: skip
+    assert code == 1
+    assert "shock" in err
 
 
 def test_parameters_are_shown_changed_and_compared(

@@ -1,4 +1,4 @@
-"""`creditlink demo`: a fresh book, a few customers, a few postings, a verified ledger.
+"""`creditlink tour`: a fresh book, a few customers, a few postings, a verified ledger.
 
 Until the products and the digital twin exist, the demo shows what does: the joint limit
 shared by both products, the posting core that purchases and draws share, idempotent
@@ -37,9 +37,9 @@ def _national_id(birth: str, sequence: int) -> str:
 def demo(
     out: Annotated[
         Path, typer.Option(help="Folder for the demo book (book.db); the book is made afresh.")
-    ] = Path("creditlink-demo"),
+    ] = Path("creditlink-tour"),
 ) -> None:
-    """Show what creditlink does, on a fresh SQLite book."""
+    """A guided tour of one book: two products on one joint limit, step by step."""
     from creditlink.application.close_of_day import close_day
     from creditlink.application.customers import change_limits, onboard_customer, show_customer
     from creditlink.application.ledger import verify_ledger

@@ -21,6 +21,7 @@ from creditlink.interfaces.cli import (
     params,
     scenario,
     setup,
+    twin,
 )
 
 app = typer.Typer(
@@ -49,7 +50,9 @@ def _main(
 
 
 app.command("init")(setup.init)
-app.command("demo")(demo.demo)
+app.command("demo")(twin.demo)
+app.command("simulate")(twin.simulate)
+app.command("tour")(demo.demo)
 app.command("eod")(eod.eod)
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")

@@ -1,0 +1,199 @@
+"""Running the twin: customers split into fixed partitions, each partition run under each
+policy on an engine (local processes, or PySpark), and the figures merged.
+
+The partitions are the same on every engine (customers in index order, `partition_size` to a
+partition), and each partition's result depends only on the seed, the policy and its own
+customers, so the local and Spark engines give the same figures for the same seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from creditlink.analytics.metrics import calibration, headline, merge, policy_figures
+from creditlink.domain.errors import InvalidInput
+from creditlink.simulation.twin.engine import MODEL_MONTH, Policy, TwinConfig, run_partition
+from creditlink.simulation.twin.population import Person, draw_population
+
+Task = tuple[int, int]  # (policy index, partition index)
+Progress = Callable[[str, int], None]  # (policy name, customers done)
+
+LINKED = Policy("linked")
+SILOED = Policy("siloed", siloed=True)
+ENGINES = ("local", "spark")
+
+
+def check_config(config: TwinConfig) -> None:
+    if config.customers < 1:
+        raise InvalidInput("must be at least 1", field="customers", rule="CUSTOMERS_POSITIVE")
+    if not 1 <= config.months <= 60:
+        raise InvalidInput("must be 1 to 60", field="months", rule="MONTHS_RANGE")
+    if config.shock_month is not None and not 1 <= config.shock_month <= config.months:
+        raise InvalidInput(
+            f"must be a month of the run, 1 to {config.months}",
+            field="shock",
+            rule="SHOCK_IN_RUN",
+        )
+
+
+def partitions(people: Sequence[Person], size: int) -> list[list[Person]]:
+    return [list(people[i : i + size]) for i in range(0, len(people), size)]
+
+
+def _run_task(
+    config: TwinConfig, policies: Sequence[Policy], chunks: Sequence[Sequence[Person]], task: Task
+) -> tuple[Task, dict[str, Any]]:
+    policy_index, partition_index = task
+    return task, run_partition(config, policies[policy_index], chunks[partition_index])
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def _init_worker(config: TwinConfig, policies: Sequence[Policy], chunks: Sequence[Any]) -> None:
+    _SHARED.update(config=config, policies=policies, chunks=chunks)
+
+
+def _worker(task: Task) -> tuple[Task, dict[str, Any]]:
+    return _run_task(_SHARED["config"], _SHARED["policies"], _SHARED["chunks"], task)
+
+
+def _local(
+    config: TwinConfig,
+    policies: Sequence[Policy],
+    chunks: Sequence[Sequence[Person]],
+    tasks: Sequence[Task],
+    workers: int,
+    done: Callable[[Task], None],
+) -> dict[Task, dict[str, Any]]:
+    results: dict[Task, dict[str, Any]] = {}
+    if workers <= 1 or len(tasks) == 1:
+        for task in tasks:
+            results[task] = _run_task(config, policies, chunks, task)[1]
+            done(task)
+        return results
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+    with context.Pool(
+        workers, initializer=_init_worker, initargs=(config, policies, chunks)
+    ) as pool:
+        for task, result in pool.imap_unordered(_worker, tasks):
+            results[task] = result
+            done(task)
+    return results
+
+
+def _spark(
+    config: TwinConfig,
+    policies: Sequence[Policy],
+    chunks: Sequence[Sequence[Person]],
+    tasks: Sequence[Task],
+    done: Callable[[Task], None],
+) -> dict[Task, dict[str, Any]]:
+    try:
+        from pyspark.sql import SparkSession  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as error:
+        raise InvalidInput(
+            "the Spark engine needs PySpark: install the extra with `uv sync --extra spark`",
+            field="engine",
+            rule="ENGINE_AVAILABLE",
+        ) from error
+    spark = (
+        SparkSession.builder.master(os.environ.get("CREDITLINK_SPARK_MASTER", "local[*]"))
+        .appName("creditlink-twin")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        context = spark.sparkContext
+        shared = context.broadcast((config, list(policies), [list(c) for c in chunks]))
+
+        def run(task: Task) -> tuple[Task, dict[str, Any]]:
+            c, p, parts = shared.value
+            return _run_task(c, p, parts, task)
+
+        collected = context.parallelize(list(tasks), len(tasks)).map(run).collect()
+    finally:
+        spark.stop()
+    results = {}
+    for task, result in collected:
+        results[(task[0], task[1])] = result
+        done(task)
+    return results
+
+
+def simulate(
+    config: TwinConfig,
+    policies: Sequence[Policy],
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run every policy on the same customers; the metrics (TWIN.md) as plain data."""
+    check_config(config)
+    if engine not in ENGINES:
+        raise InvalidInput(
+            f"must be one of {', '.join(ENGINES)}", field="engine", rule="ENGINE_KNOWN"
+        )
+    names = [p.name for p in policies]
+    if len(set(names)) != len(names):
+        raise InvalidInput("policy names must differ", field="policy", rule="POLICY_UNIQUE")
+    people = draw_population(config.customers, seed=config.seed, months=config.months)
+    chunks = partitions(people, config.partition_size)
+    tasks = [(p, c) for p in range(len(policies)) for c in range(len(chunks))]
+
+    def done(task: Task) -> None:
+        if progress is not None:
+            progress(policies[task[0]].name, len(chunks[task[1]]))
+
+    if engine == "spark":
+        results = _spark(config, policies, chunks, tasks, done)
+    else:
+        results = _local(config, policies, chunks, tasks, workers or (os.cpu_count() or 1), done)
+    figures: dict[str, Any] = {}
+    ledgers: dict[str, Any] = {}
+    for index, policy in enumerate(policies):
+        merged = merge([results[(index, c)] for c in range(len(chunks))])
+        figures[policy.name] = policy_figures(
+            merged,
+            siloed=policy.siloed,
+            months=config.months,
+            model_month=min(MODEL_MONTH, config.months),
+            start=config.start.isoformat(),
+        )
+        for c in range(len(chunks)):
+            for name, report in results[(index, c)]["ledgers"].items():
+                seen = ledgers.setdefault(name, {"verified": True, "entries": 0, "books": 0})
+                seen["verified"] = seen["verified"] and report["verified"]
+                seen["entries"] += report["entries"]
+                seen["books"] += 1
+    return {
+        "config": {
+            **{k: v for k, v in asdict(config).items() if k != "start"},
+            "start": config.start.isoformat(),
+            "engine_partitions": len(chunks),
+            "policies": names,
+            "policy_changes": {p.name: dict(p.changes) for p in policies if p.changes},
+        },
+        "calibration": {
+            name: calibration(f, shock_month=config.shock_month) for name, f in figures.items()
+        },
+        "headline": headline(figures, shock_month=config.shock_month),
+        "policies": figures,
+        "ledger": ledgers,
+    }
+
+
+def write_metrics(metrics: Mapping[str, Any], path: Path) -> None:
+    """metrics.json: sorted keys, so that the same run gives the same bytes."""
+    text = json.dumps(metrics, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    temporary = path.with_suffix(".json.partial")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
