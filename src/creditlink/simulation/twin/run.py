@@ -108,8 +108,10 @@ def _spark(
         SparkSession.builder.master(os.environ.get("CREDITLINK_SPARK_MASTER", "local[*]"))
         .appName("creditlink-twin")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")
     try:
         context = spark.sparkContext
         shared = context.broadcast((config, list(policies), [list(c) for c in chunks]))
