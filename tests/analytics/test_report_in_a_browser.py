@@ -53,9 +53,22 @@ def test_without_chromium_the_browser_test_fails_where_it_is_required(
         find_chromium(tmp_path / "chromium")
 
 
+@pytest.fixture(params=["fixture", "twin"])
+def report_metrics(request: pytest.FixtureRequest, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The hand-built fixture, and the metrics of a small real twin run."""
+    if request.param == "fixture":
+        return metrics
+    from creditlink.simulation.twin.engine import TwinConfig
+    from creditlink.simulation.twin.run import LINKED, SILOED, simulate
+
+    config = TwinConfig(customers=60, months=4, seed=3, shock_month=3, partition_size=60)
+    return simulate(config, [LINKED, SILOED], workers=1)
+
+
 def test_every_chart_is_laid_out_and_drawn_in_chromium(
-    chromium_path: Path, metrics: dict[str, Any], tmp_path: Path
+    chromium_path: Path, report_metrics: dict[str, Any], tmp_path: Path
 ) -> None:
+    metrics = report_metrics
     report = tmp_path / "report.html"
     report.write_text(render_report(metrics), encoding="utf-8")
     screenshot = tmp_path / "report.png"
