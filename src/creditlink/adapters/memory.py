@@ -3,17 +3,30 @@
 One lock serialises units of work (the SQL store serialises per customer; here one process
 owns everything). Writes go straight into the state and record how to undo themselves;
 leaving a unit of work without `commit()` undoes them, newest first.
+
+Every query an operation or a close-of-day batch makes reads an index kept beside the data
+(per customer, per date, or a due queue in key order), so its cost does not grow with the
+book; each write updates the indexes it touches and records how to undo that too. Only
+whole-book reads (`all`, `all_usage`, `scan`, the portfolio counts) walk everything.
+
+PayLater accounts and loans are kept as their JSON documents, so these tests exercise the
+codecs too. A read decodes a fresh aggregate and a save encodes a fresh document: the codecs
+build every list, dict and record anew from immutable values (str, int, bool, None), so no
+caller can reach stored state through an aggregate (tests/adapters/test_memory_store.py
+holds them to that).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
+import heapq
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from types import TracebackType
 from typing import Any, Self
 
@@ -41,32 +54,195 @@ from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
 Undo = Callable[[], object]  # a step that puts the state back; its value is ignored
+# A stored document with its next wake date and the date it is closed through.
+Document = tuple[dict[str, Any], date | None, date | None]
+
+_RUN = 256  # keys per run of a _SortedKeys (a run splits in two past twice this)
+
+
+class _SortedKeys:
+    """A sorted set of distinct keys, held in runs of at most 2 × _RUN keys with each run's
+    largest key beside it (the layout of sortedcontainers' SortedList): adding, removing and
+    reading on from a key cost O(log n + _RUN), whatever the order keys come in."""
+
+    __slots__ = ("_maxes", "_runs", "_size")
+
+    def __init__(self) -> None:
+        self._runs: list[list[Any]] = []
+        self._maxes: list[Any] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, key: Any) -> None:
+        runs, maxes = self._runs, self._maxes
+        at = bisect_left(maxes, key)
+        if at == len(maxes):
+            if not runs:
+                runs.append([key])
+                maxes.append(key)
+                self._size = 1
+                return
+            at -= 1
+            runs[at].append(key)
+            maxes[at] = key
+        else:
+            run = runs[at]
+            index = bisect_left(run, key)
+            assert run[index] != key, f"{key!r} is already held"
+            run.insert(index, key)
+        self._size += 1
+        run = runs[at]
+        if len(run) > 2 * _RUN:
+            rest = run[_RUN:]
+            del run[_RUN:]
+            maxes[at] = run[-1]
+            runs.insert(at + 1, rest)
+            maxes.insert(at + 1, rest[-1])
+
+    def remove(self, key: Any) -> None:
+        runs, maxes = self._runs, self._maxes
+        at = bisect_left(maxes, key)
+        assert at < len(maxes), f"{key!r} is not held"
+        run = runs[at]
+        index = bisect_left(run, key)
+        assert run[index] == key, f"{key!r} is not held"
+        del run[index]
+        self._size -= 1
+        if not run:
+            del runs[at]
+            del maxes[at]
+        elif index == len(run):
+            maxes[at] = run[-1]
+
+    def after(self, key: Any = None) -> Iterator[Any]:
+        """The keys greater than `key` (every key when None), in order. Read it before the
+        set changes again."""
+        runs = self._runs
+        if key is None:
+            at, start = 0, 0
+        else:
+            at = bisect_right(self._maxes, key)
+            if at == len(runs):
+                return
+            start = bisect_right(runs[at], key)
+        if at < len(runs):
+            yield from runs[at][start:]
+        for later in range(at + 1, len(runs)):
+            yield from runs[later]
+
+    def window(self, offset: int, limit: int) -> list[Any]:
+        """The keys at positions offset .. offset + limit - 1 (as slicing a sorted list)."""
+        if offset < 0 or limit < 0:
+            return list(self.after())[offset : offset + limit]
+        found: list[Any] = []
+        for run in self._runs:
+            if offset >= len(run):
+                offset -= len(run)
+                continue
+            found.extend(run[offset : offset + limit - len(found)])
+            offset = 0
+            if len(found) >= limit:
+                break
+        return found
+
+
+Slot = tuple[int, Any]  # (the date ordinal a key is filed under, the key)
+
+
+class _Queue:
+    """Keys filed under a date: read in key order across every date up to a given one. A
+    read merges the sets of those dates only, and they are few: the close moves what it
+    visits past the date it closes (a limit whose increase is held stays where it is)."""
+
+    __slots__ = ("_by_day",)
+
+    def __init__(self) -> None:
+        self._by_day: dict[int, _SortedKeys] = {}
+
+    def move(self, old: Slot | None, new: Slot | None) -> None:
+        if old == new:
+            return
+        if old is not None:
+            keys = self._by_day[old[0]]
+            keys.remove(old[1])
+            if not keys:
+                del self._by_day[old[0]]
+        if new is not None:
+            held = self._by_day.get(new[0])
+            if held is None:
+                held = self._by_day[new[0]] = _SortedKeys()
+            held.add(new[1])
+
+    def filed(self) -> dict[int, list[Any]]:
+        """Every date (ordinal) with its keys in order: for checks."""
+        return {day: list(keys.after()) for day, keys in self._by_day.items()}
+
+    def upto(self, day: int, *, after: Any = None, limit: int) -> list[Any]:
+        """The first `limit` keys greater than `after` filed under `day` or earlier."""
+        runs = [keys.after(after) for filed, keys in self._by_day.items() if filed <= day]
+        if not runs:
+            return []
+        merged: Iterable[Any] = runs[0] if len(runs) == 1 else heapq.merge(*runs)
+        return list(islice(merged, limit))
+
+
+def _ready(wake: date | None, closed: date | None) -> int | None:
+    """The first date (ordinal) whose close must visit a document: its wake date, or the day
+    after the date it is closed through, whichever is later; None when it never wakes."""
+    if wake is None:
+        return None
+    day = wake.toordinal()
+    return day if closed is None else max(day, closed.toordinal() + 1)
+
+
+def _due_slot(key: Any, value: Document | None) -> Slot | None:
+    """Where a document waits in its due queue, ordered by (wake date, key)."""
+    if value is None:
+        return None
+    _, wake, closed = value
+    ready = _ready(wake, closed)
+    return None if ready is None else (ready, (wake, *key))
 
 
 @dataclass
 class MemoryState:
     customers: dict[str, Customer] = field(default_factory=dict)
+    customer_order: _SortedKeys = field(default_factory=_SortedKeys)
     national_ids: dict[str, str] = field(default_factory=dict)
     limits: dict[str, JointLimit] = field(default_factory=dict)
+    # customer ids by the date their limit wakes (limit_wake_on)
+    limits_due: _Queue = field(default_factory=_Queue)
     entries: list[JournalEntry] = field(default_factory=list)
     entries_by_key: dict[str, JournalEntry] = field(default_factory=dict)
+    entries_by_customer: dict[str, list[JournalEntry]] = field(default_factory=dict)
+    # (business date, customer_id) -> how many entries; and each date's customers in order
+    postings: dict[tuple[date, str], int] = field(default_factory=dict)
+    posting_customers: dict[date, _SortedKeys] = field(default_factory=dict)
     reversed_by: dict[int, int] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)
     parameters: list[tuple[ParameterSet, ParameterVersion]] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
     # customer_id -> (account document, next wake date, closed through)
-    paylater: dict[str, tuple[dict[str, Any], date | None, date | None]] = field(
-        default_factory=dict
-    )
+    paylater: dict[str, Document] = field(default_factory=dict)
+    # (wake, customer_id) filed under the first date whose close must visit the account
+    paylater_due: _Queue = field(default_factory=_Queue)
     # (customer_id, ref) -> (loan document, next wake date, closed through)
-    loans: dict[tuple[str, str], tuple[dict[str, Any], date | None, date | None]] = field(
-        default_factory=dict
-    )
+    loans: dict[tuple[str, str], Document] = field(default_factory=dict)
+    loan_refs: dict[str, list[str]] = field(default_factory=dict)  # per customer, as added
+    # (wake, customer_id, ref) filed under the first date whose close must visit the loan
+    loans_due: _Queue = field(default_factory=_Queue)
     alerts: list[AlertRecord] = field(default_factory=list)
+    alerts_by_customer: dict[str, list[AlertRecord]] = field(default_factory=dict)
     decisions: list[DecisionRecord] = field(default_factory=list)
     decisions_by_key: dict[str, DecisionRecord] = field(default_factory=dict)
-    closed_days: dict[date, tuple[str, Mapping[str, int]]] = field(default_factory=dict)
+    decisions_by_customer: dict[str, list[DecisionRecord]] = field(default_factory=dict)
     decisions_by_day: dict[tuple[str, date], list[DecisionRecord]] = field(default_factory=dict)
+    decision_numbers_on: dict[date, list[int]] = field(default_factory=dict)  # into decisions
+    closed_days: dict[date, tuple[str, Mapping[str, int]]] = field(default_factory=dict)
+    # (latest date closing or closed, last date closed), worked out after closed_days changes
+    days_seen: tuple[date | None, date | None] | None = None
     candidate: Candidate | None = None
     candidates_started: int = 0
     indicators: dict[date, Mapping[str, Any]] = field(default_factory=dict)
@@ -78,18 +254,42 @@ def _id_digest(national_id: NationalId) -> str:
     return hashlib.sha256(national_id.value.encode()).hexdigest()
 
 
+def _listed(index: dict[Any, list[Any]], key: Any, item: object, undo: list[Undo]) -> None:
+    """Append `item` to `index[key]`; undone by taking it off again (undo runs newest
+    first, so it is still the last item then)."""
+    items = index.get(key)
+    if items is None:
+        items = index[key] = []
+    items.append(item)
+
+    def unlist() -> None:
+        items.pop()
+        if not items:
+            del index[key]
+
+    undo.append(unlist)
+
+
 class _Customers:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
     def add(self, customer: Customer, *, national_id: NationalId) -> None:
+        state = self._state
         digest = _id_digest(national_id)
-        assert customer.customer_id not in self._state.customers
-        assert digest not in self._state.national_ids
-        self._state.customers[customer.customer_id] = customer
-        self._state.national_ids[digest] = customer.customer_id
-        self._undo.append(lambda: self._state.customers.pop(customer.customer_id))
-        self._undo.append(lambda: self._state.national_ids.pop(digest))
+        customer_id = customer.customer_id
+        assert customer_id not in state.customers
+        assert digest not in state.national_ids
+        state.customers[customer_id] = customer
+        state.national_ids[digest] = customer_id
+        state.customer_order.add(customer_id)
+
+        def undo() -> None:
+            state.customer_order.remove(customer_id)
+            del state.national_ids[digest]
+            del state.customers[customer_id]
+
+        self._undo.append(undo)
 
     def get(self, customer_id: str) -> Customer:
         try:
@@ -106,27 +306,47 @@ class _Customers:
         self._undo.append(lambda: self._state.customers.__setitem__(customer.customer_id, before))
 
     def ids(self, *, after: str, limit: int) -> list[str]:
-        return [key for key in sorted(self._state.customers) if key > after][:limit]
+        return list(islice(self._state.customer_order.after(after), limit))
 
     def find_by_national_id(self, national_id: NationalId) -> str | None:
         return self._state.national_ids.get(_id_digest(national_id))
 
     def list(self, *, offset: int, limit: int) -> list[Customer]:
-        ordered = sorted(self._state.customers)
-        return [self._state.customers[key] for key in ordered[offset : offset + limit]]
+        ordered = self._state.customer_order.window(offset, limit)
+        return [self._state.customers[key] for key in ordered]
 
     def count(self) -> int:
         return len(self._state.customers)
+
+
+def _limit_slot(customer_id: str, limit: JointLimit | None) -> Slot | None:
+    wake = limit_wake_on(limit) if limit is not None else None
+    return None if wake is None else (wake.toordinal(), customer_id)
 
 
 class _Limits:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
+    def _put(self, customer_id: str, limit: JointLimit) -> None:
+        state = self._state
+        before = state.limits.get(customer_id)
+        state.limits[customer_id] = limit
+        old, new = _limit_slot(customer_id, before), _limit_slot(customer_id, limit)
+        state.limits_due.move(old, new)
+
+        def undo() -> None:
+            state.limits_due.move(new, old)
+            if before is None:
+                del state.limits[customer_id]
+            else:
+                state.limits[customer_id] = before
+
+        self._undo.append(undo)
+
     def add(self, customer_id: str, limit: JointLimit) -> None:
         assert customer_id not in self._state.limits
-        self._state.limits[customer_id] = limit
-        self._undo.append(lambda: self._state.limits.pop(customer_id))
+        self._put(customer_id, limit)
 
     def get(self, customer_id: str, *, for_update: bool = False) -> JointLimit:
         try:
@@ -135,21 +355,15 @@ class _Limits:
             raise CustomerNotFound(customer_id) from None
 
     def save(self, customer_id: str, limit: JointLimit) -> None:
-        before = self.get(customer_id)
-        self._state.limits[customer_id] = limit
-        self._undo.append(lambda: self._state.limits.__setitem__(customer_id, before))
+        self.get(customer_id)
+        self._put(customer_id, limit)
 
     def all_usage(self) -> Iterator[tuple[str, int, int]]:
         for customer_id, limit in sorted(self._state.limits.items()):
             yield customer_id, limit.used_paylater_fen, limit.used_loan_fen
 
     def due(self, on: date, *, after: str, limit: int) -> list[str]:
-        due = [
-            customer_id
-            for customer_id, state in sorted(self._state.limits.items())
-            if customer_id > after and (wake := limit_wake_on(state)) is not None and wake <= on
-        ]
-        return due[:limit]
+        return self._state.limits_due.upto(on.toordinal(), after=after, limit=limit)
 
 
 class _Ledger:
@@ -176,8 +390,32 @@ class _Ledger:
             changes[line.account.name] = changes.get(line.account.name, 0) + line.signed_fen()
         for name, change in changes.items():
             state.balances[name] = state.balances.get(name, 0) + change
+        customer_id = entry.draft.customer_id
+        posting = (entry.business_date, customer_id) if customer_id is not None else None
+        if posting is not None:
+            state.entries_by_customer.setdefault(posting[1], []).append(entry)
+            count = state.postings.get(posting, 0)
+            state.postings[posting] = count + 1
+            if count == 0:
+                day = state.posting_customers.get(posting[0])
+                if day is None:
+                    day = state.posting_customers[posting[0]] = _SortedKeys()
+                day.add(posting[1])
 
         def undo() -> None:
+            if posting is not None:
+                count = state.postings.pop(posting) - 1
+                if count:
+                    state.postings[posting] = count
+                else:
+                    day = state.posting_customers[posting[0]]
+                    day.remove(posting[1])
+                    if not day:
+                        del state.posting_customers[posting[0]]
+                own = state.entries_by_customer[posting[1]]
+                own.pop()
+                if not own:
+                    del state.entries_by_customer[posting[1]]
             state.entries.pop()
             del state.entries_by_key[draft.idempotency_key]
             if draft.reverses_entry_id is not None:
@@ -203,12 +441,8 @@ class _Ledger:
         return self._state.reversed_by.get(entry_id)
 
     def customers_posting_on(self, on: date, *, after: str, limit: int) -> list[str]:
-        found = {
-            e.draft.customer_id
-            for e in reversed(self._state.entries)
-            if e.business_date == on and e.draft.customer_id is not None
-        }
-        return sorted(c for c in found if c is not None and c > after)[:limit]
+        day = self._state.posting_customers.get(on)
+        return [] if day is None else list(islice(day.after(after), limit))
 
     def money_events(self, customer_id: str, *, since: date) -> list[tuple[date, str, int, str]]:
         return [
@@ -220,8 +454,8 @@ class _Ledger:
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
         return [
             entry
-            for entry in self._state.entries
-            if entry.draft.customer_id == customer_id and entry.business_date >= since
+            for entry in self._state.entries_by_customer.get(customer_id, ())
+            if entry.business_date >= since
         ]
 
     def scan(self, *, batch_size: int = 5000) -> Iterator[StoredEntry]:
@@ -241,15 +475,21 @@ class _PayLater:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
-    def _put(
-        self, customer_id: str, value: tuple[dict[str, Any], date | None, date | None]
-    ) -> None:
-        before = self._state.paylater.get(customer_id)
-        self._state.paylater[customer_id] = value
-        if before is None:
-            self._undo.append(lambda: self._state.paylater.pop(customer_id))
-        else:
-            self._undo.append(lambda: self._state.paylater.__setitem__(customer_id, before))
+    def _put(self, customer_id: str, value: Document) -> None:
+        state = self._state
+        before = state.paylater.get(customer_id)
+        state.paylater[customer_id] = value
+        old, new = _due_slot((customer_id,), before), _due_slot((customer_id,), value)
+        state.paylater_due.move(old, new)
+
+        def undo() -> None:
+            state.paylater_due.move(new, old)
+            if before is None:
+                del state.paylater[customer_id]
+            else:
+                state.paylater[customer_id] = before
+
+        self._undo.append(undo)
 
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
         assert account.customer_id not in self._state.paylater
@@ -260,7 +500,7 @@ class _PayLater:
             document = self._state.paylater[customer_id][0]
         except KeyError:
             raise CustomerNotFound(customer_id) from None
-        return paylater_from_dict(copy.deepcopy(document))
+        return paylater_from_dict(document)  # a fresh account: see the module docstring
 
     def save(
         self,
@@ -278,12 +518,7 @@ class _PayLater:
         return bool(self._state.paylater[customer_id][0]["status"] == "written_off")
 
     def due(self, on: date, *, limit: int) -> list[str]:
-        due = sorted(
-            (wake, customer_id)
-            for customer_id, (_, wake, closed) in self._state.paylater.items()
-            if wake is not None and wake <= on and (closed is None or closed < on)
-        )
-        return [customer_id for _, customer_id in due[:limit]]
+        return [key[1] for key in self._state.paylater_due.upto(on.toordinal(), limit=limit)]
 
     def all(self) -> Iterator[PayLaterAccount]:
         for customer_id in sorted(self._state.paylater):
@@ -294,15 +529,23 @@ class _Loans:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
-    def _put(
-        self, key: tuple[str, str], value: tuple[dict[str, Any], date | None, date | None]
-    ) -> None:
-        before = self._state.loans.get(key)
-        self._state.loans[key] = value
+    def _put(self, key: tuple[str, str], value: Document) -> None:
+        state = self._state
+        before = state.loans.get(key)
+        state.loans[key] = value
+        old, new = _due_slot(key, before), _due_slot(key, value)
+        state.loans_due.move(old, new)
         if before is None:
-            self._undo.append(lambda: self._state.loans.pop(key))
-        else:
-            self._undo.append(lambda: self._state.loans.__setitem__(key, before))
+            _listed(state.loan_refs, key[0], key[1], self._undo)
+
+        def undo() -> None:
+            state.loans_due.move(new, old)
+            if before is None:
+                del state.loans[key]
+            else:
+                state.loans[key] = before
+
+        self._undo.append(undo)
 
     def add(self, loan: Loan, *, next_wake_on: date | None) -> None:
         key = (loan.customer_id, loan.ref)
@@ -311,13 +554,13 @@ class _Loans:
 
     def find(self, customer_id: str, ref: str) -> Loan | None:
         found = self._state.loans.get((customer_id, ref))
-        return loan_from_dict(copy.deepcopy(found[0])) if found is not None else None
+        return loan_from_dict(found[0]) if found is not None else None
 
     def of_customer(self, customer_id: str) -> list[Loan]:
+        loans = self._state.loans
         return [
-            loan_from_dict(copy.deepcopy(document))
-            for (owner, _), (document, _, _) in self._state.loans.items()
-            if owner == customer_id
+            loan_from_dict(loans[customer_id, ref][0])
+            for ref in self._state.loan_refs.get(customer_id, ())
         ]
 
     def save(
@@ -328,22 +571,18 @@ class _Loans:
         self._put(key, (loan_to_dict(loan), next_wake_on, closed_through or closed))
 
     def written_off(self, customer_id: str) -> bool:
+        loans = self._state.loans
         return any(
-            owner == customer_id and document["status"] == "written_off"
-            for (owner, _), (document, _, _) in self._state.loans.items()
+            loans[customer_id, ref][0]["status"] == "written_off"
+            for ref in self._state.loan_refs.get(customer_id, ())
         )
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
-        due = sorted(
-            (wake, key)
-            for key, (_, wake, closed) in self._state.loans.items()
-            if wake is not None and wake <= on and (closed is None or closed < on)
-        )
-        return [key for _, key in due[:limit]]
+        return [(key[1], key[2]) for key in self._state.loans_due.upto(on.toordinal(), limit=limit)]
 
     def all(self) -> Iterator[Loan]:
         for key in sorted(self._state.loans):
-            yield loan_from_dict(copy.deepcopy(self._state.loans[key][0]))
+            yield loan_from_dict(self._state.loans[key][0])
 
 
 class _Decisions:
@@ -351,34 +590,60 @@ class _Decisions:
         self._state, self._undo = state, undo
 
     def add(self, decision: DecisionRecord) -> None:
-        assert decision.idempotency_key not in self._state.decisions_by_key
-        self._state.decisions.append(decision)
-        self._state.decisions_by_key[decision.idempotency_key] = decision
-        self._undo.append(lambda: self._state.decisions.pop())
-        self._undo.append(lambda: self._state.decisions_by_key.pop(decision.idempotency_key))
-        day = self._state.decisions_by_day.setdefault((decision.customer_id, decision.on), [])
-        day.append(decision)
-        self._undo.append(day.pop)
+        state = self._state
+        key = decision.idempotency_key
+        assert key not in state.decisions_by_key
+        number = len(state.decisions)
+        state.decisions.append(decision)
+        state.decisions_by_key[key] = decision
+        indexes: tuple[tuple[dict[Any, list[Any]], Any, object], ...] = (
+            (state.decisions_by_customer, decision.customer_id, decision),
+            (state.decisions_by_day, (decision.customer_id, decision.on), decision),
+            (state.decision_numbers_on, decision.on, number),
+        )
+        for index, at, item in indexes:
+            listed = index.get(at)
+            if listed is None:
+                index[at] = [item]
+            else:
+                listed.append(item)
+
+        def undo() -> None:
+            for index, at, _ in indexes:
+                listed = index[at]
+                listed.pop()
+                if not listed:
+                    del index[at]
+            del state.decisions_by_key[key]
+            state.decisions.pop()
+
+        self._undo.append(undo)
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
         return self._state.decisions_by_key.get(idempotency_key)
 
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
-        return [
-            d for d in self._state.decisions if customer_id is None or d.customer_id == customer_id
-        ]
+        if customer_id is None:
+            return list(self._state.decisions)
+        return list(self._state.decisions_by_customer.get(customer_id, ()))
 
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
         return list(self._state.decisions_by_day.get((customer_id, on), ()))
 
     def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
-        return iter([d for d in self._state.decisions if first <= d.on <= last])
+        state = self._state
+        days = [
+            numbers for day, numbers in state.decision_numbers_on.items() if first <= day <= last
+        ]
+        numbers: Iterable[int] = days[0] if len(days) == 1 else heapq.merge(*days)
+        return iter([state.decisions[number] for number in numbers])
 
     def outcomes_on(self, on: date) -> Mapping[str, int]:
         counts: dict[str, int] = {}
-        for d in self._state.decisions:
-            if d.on == on:
-                counts[d.outcome] = counts.get(d.outcome, 0) + 1
+        decisions = self._state.decisions
+        for number in self._state.decision_numbers_on.get(on, ()):
+            outcome = decisions[number].outcome
+            counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
 
@@ -389,45 +654,63 @@ class _Alerts:
     def add(self, alert: AlertRecord) -> None:
         self._state.alerts.append(alert)
         self._undo.append(lambda: self._state.alerts.pop())
+        _listed(self._state.alerts_by_customer, alert.customer_id, alert, self._undo)
 
     def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
-        return [
-            a for a in self._state.alerts if customer_id is None or a.customer_id == customer_id
-        ]
+        if customer_id is None:
+            return list(self._state.alerts)
+        return list(self._state.alerts_by_customer.get(customer_id, ()))
 
 
 class _CloseOfDay:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
+    def _days(self) -> tuple[date | None, date | None]:
+        """(the latest date closing or closed, the last date closed), worked out again only
+        after the log changes: every operation asks."""
+        state = self._state
+        if state.days_seen is None:
+            days = state.closed_days
+            state.days_seen = (
+                max(days, default=None),
+                max((day for day, (status, _) in days.items() if status == "closed"), default=None),
+            )
+        return state.days_seen
+
+    def _set(self, on: date, value: tuple[str, Mapping[str, int]]) -> None:
+        state = self._state
+        before = state.closed_days.get(on)
+        state.closed_days[on] = value
+        state.days_seen = None
+
+        def undo() -> None:
+            if before is None:
+                del state.closed_days[on]
+            else:
+                state.closed_days[on] = before
+            state.days_seen = None
+
+        self._undo.append(undo)
+
     def last_closed(self) -> date | None:
-        return max(
-            (day for day, (status, _) in self._state.closed_days.items() if status == "closed"),
-            default=None,
-        )
+        return self._days()[1]
 
     def latest(self) -> tuple[date, str] | None:
-        if not self._state.closed_days:
-            return None
-        day = max(self._state.closed_days)
-        return day, self._state.closed_days[day][0]
+        day = self._days()[0]
+        return None if day is None else (day, self._state.closed_days[day][0])
 
     def is_closed(self, on: date) -> bool:
         return self._state.closed_days.get(on, ("", {}))[0] == "closed"
 
     def mark_closing(self, on: date, *, at: datetime) -> None:
         if on not in self._state.closed_days:
-            self._state.closed_days[on] = ("closing", {})
-            self._undo.append(lambda: self._state.closed_days.pop(on))
+            self._set(on, ("closing", {}))
 
     def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
         before = self._state.closed_days.get(on)
         assert before is None or before[0] == "closing", before
-        self._state.closed_days[on] = ("closed", dict(summary))
-        if before is None:
-            self._undo.append(lambda: self._state.closed_days.pop(on))
-        else:
-            self._undo.append(lambda: self._state.closed_days.__setitem__(on, before))
+        self._set(on, ("closed", dict(summary)))
 
 
 class _Parameters:
@@ -438,9 +721,11 @@ class _Parameters:
         return self._state.parameters[-1][0] if self._state.parameters else None
 
     def get(self, version: int) -> ParameterSet | None:
-        for parameters, _ in self._state.parameters:
-            if parameters.version == version:
-                return parameters
+        # Versions are numbered 1, 2, ... with no gaps (see `add`): version n is at n - 1.
+        if 1 <= version <= len(self._state.parameters):
+            found = self._state.parameters[version - 1][0]
+            assert found.version == version, (found.version, version)
+            return found
         return None
 
     def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
