@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +38,7 @@ from creditlink.risk.scoring.monitoring import (
     worst,
 )
 from creditlink.risk.scoring.scaling import Scaling
-from creditlink.risk.scoring.scorecard import bin_features, card_points, fit_scorecard
+from creditlink.risk.scoring.scorecard import CANDIDATES, bin_features, card_points, fit_scorecard
 
 FORMAT = "creditlink.model/1"
 Kind = Literal["scorecard", "gbdt"]
@@ -186,16 +187,34 @@ def _cv_block(y: Any, oof: Any, folds: Sequence[tuple[Any, Any]]) -> dict[str, A
 def _train_scorecard(
     x: Any, y: Any, columns: list[Column], folds: Sequence[tuple[Any, Any]], scale: Scaling
 ) -> tuple[dict[str, Any], Any]:
+    """Bins per fold once; the regression form and strength with the best out-of-fold AUC;
+    the card fitted on everything with them."""
     import numpy as np
 
-    oof = np.empty(len(y))
-    for fitted_on, held_out in folds:
-        part = x.iloc[fitted_on]
-        card = fit_scorecard(
-            part, y[fitted_on], specs=bin_features(part, y[fitted_on], columns), scaling=scale
-        )
-        oof[held_out] = _card_probability(card, x.iloc[held_out], scale)
-    card = fit_scorecard(x, y, specs=bin_features(x, y, columns), scaling=scale)
+    binned = [
+        (fitted_on, held_out, bin_features(x.iloc[fitted_on], y[fitted_on], columns))
+        for fitted_on, held_out in folds
+    ]
+    # The simpler WOE form stands unless a per-bin form beats it by more than the sampling
+    # noise of an AUC on this many bads (about 0.05 / sqrt(bads): 0.003 on 250 bads,
+    # 0.0008 on 4,000), so small files keep the card with fewer parameters.
+    margin = 0.05 / math.sqrt(max(1.0, float(np.sum(y))))
+    best: tuple[float, tuple[str, float], Any] | None = None
+    for form, c in CANDIDATES:
+        oof = np.empty(len(y))
+        for fitted_on, held_out, specs in binned:
+            card = fit_scorecard(
+                x.iloc[fitted_on], y[fitted_on], specs=specs, scaling=scale, c=c, form=form
+            )
+            oof[held_out] = _card_probability(card, x.iloc[held_out], scale)
+        auc = float(discrimination(y, oof)["auc"]) - (margin if form != "woe" else 0.0)
+        if best is None or auc > best[0]:
+            best = (auc, (form, c), oof)
+    assert best is not None
+    _, chosen, oof = best
+    card = fit_scorecard(
+        x, y, specs=bin_features(x, y, columns), scaling=scale, c=chosen[1], form=chosen[0]
+    )
     return card, oof
 
 

@@ -26,6 +26,8 @@ from creditlink.risk.scoring.scaling import Scaling
 MIN_IV = 0.001  # no information at all (one bin); weak features still add a little
 POINTS_DECIMALS = 4
 C = 0.3  # inverse L2 strength on the steps between neighbouring bins of the ranking
+# Training picks the form and strength from these by cross-validation.
+CANDIDATES = (("woe", 1.0), *(("ordered", c) for c in (0.01, 0.03, 0.1, 0.3, 1.0)))
 
 
 def bin_features(frame: Any, y: Any, columns: Sequence[Column]) -> list[dict[str, Any]]:
@@ -46,6 +48,16 @@ def _ranks(spec: dict[str, Any]) -> Any:
     return rank
 
 
+def _woe_matrix(frame: Any, specs: Sequence[dict[str, Any]]) -> Any:
+    import numpy as np
+
+    columns = []
+    for spec in specs:
+        woe = np.array([b["woe"] for b in all_bins(spec)], dtype=float)
+        columns.append(woe[assign(frame[spec["name"]], spec)])
+    return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+
+
 def _step_matrix(frame: Any, specs: Sequence[dict[str, Any]]) -> tuple[Any, list[int]]:
     """Rows × steps: column k of a feature is 1 where the row's bin ranks k or lower (riskier)
     than the safest bin. Also the number of steps per feature."""
@@ -62,9 +74,9 @@ def _step_matrix(frame: Any, specs: Sequence[dict[str, Any]]) -> tuple[Any, list
     return matrix, widths
 
 
-def _regression(w: Any, y: Any) -> tuple[float, Any]:
-    """L2-penalised logistic regression of bad on the step columns, every step held at or
-    above zero (L-BFGS-B with bounds). Minimises Σ log-loss + ‖d‖² / (2C)."""
+def _regression(w: Any, y: Any, c: float = C, *, sign: float = 1.0) -> tuple[float, Any]:
+    """L2-penalised logistic regression of bad on the columns, every coefficient held on the
+    side of zero that `sign` gives (L-BFGS-B with bounds). Minimises Σ log-loss + ‖d‖² / (2C)."""
     import numpy as np
     from scipy.optimize import minimize
     from scipy.special import expit
@@ -74,9 +86,9 @@ def _regression(w: Any, y: Any) -> tuple[float, Any]:
 
     def loss_and_gradient(theta: Any) -> tuple[float, Any]:
         z = theta[0] + w @ theta[1:]
-        loss = float(np.sum(np.logaddexp(0.0, z) - y * z) + theta[1:] @ theta[1:] / (2 * C))
+        loss = float(np.sum(np.logaddexp(0.0, z) - y * z) + theta[1:] @ theta[1:] / (2 * c))
         residual = expit(z) - y
-        gradient = np.concatenate([[residual.sum()], w.T @ residual + theta[1:] / C])
+        gradient = np.concatenate([[residual.sum()], w.T @ residual + theta[1:] / c])
         return loss, gradient
 
     start = np.zeros(k + 1)
@@ -86,7 +98,7 @@ def _regression(w: Any, y: Any) -> tuple[float, Any]:
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(None, None)] + [(0.0, None)] * k,
+        bounds=[(None, None)] + [(0.0, None) if sign > 0 else (None, 0.0)] * k,
         options={"maxiter": 5000},
     )
     return float(fit.x[0]), fit.x[1:]
@@ -98,9 +110,15 @@ def fit_scorecard(
     *,
     specs: Sequence[dict[str, Any]],
     scaling: Scaling,
+    c: float = C,
+    form: str = "ordered",
 ) -> dict[str, Any]:
     """The scorecard part of the artefact: `features` (bins with points), `intercept_points`,
-    `excluded_features` and the regression's coefficient per bin."""
+    `excluded_features` and the regression's coefficient per bin.
+
+    `form` "ordered" fits a weight per bin (see the module docstring); "woe" fits one
+    coefficient per feature on its WOE, held at or below zero (a bin's weight is then the
+    coefficient × its WOE): fewer parameters, which small files may prefer."""
     import numpy as np
 
     chosen = [s for s in specs if s["iv"] >= MIN_IV]
@@ -112,23 +130,31 @@ def fit_scorecard(
     if not chosen:  # nothing predictive: keep the strongest so that the card still scores
         chosen = sorted(specs, key=lambda s: -s["iv"])[:1]
         excluded = [e for e in excluded if e["name"] != chosen[0]["name"]]
-    matrix, widths = _step_matrix(frame, chosen)
-    intercept, steps = _regression(matrix, y)
+    if form == "woe":
+        intercept, betas = _regression(_woe_matrix(frame, chosen), y, c, sign=-1.0)
+        per_feature = [
+            np.array([b["woe"] for b in all_bins(spec)], dtype=float) * beta
+            for spec, beta in zip(chosen, betas, strict=True)
+        ]
+    else:
+        matrix, widths = _step_matrix(frame, chosen)
+        intercept, steps = _regression(matrix, y, c)
+        per_feature, at = [], 0
+        for spec, width in zip(chosen, widths, strict=True):
+            own = np.concatenate([[0.0], np.cumsum(steps[at : at + width])])
+            at += width
+            per_feature.append(own[_ranks(spec)])
     features = []
     coefficients: dict[str, list[float]] = {}
-    at = 0
-    for spec, width in zip(chosen, widths, strict=True):
-        own = np.concatenate([[0.0], np.cumsum(steps[at : at + width])])
-        at += width
-        if len(chosen) > 1 and not np.any(own > 0):
-            excluded.append({"name": spec["name"], "reason": "every step held at zero"})
+    for spec, per_bin in zip(chosen, per_feature, strict=True):
+        if len(chosen) > 1 and not np.any(per_bin != 0):
+            excluded.append({"name": spec["name"], "reason": "coefficients held at zero"})
             continue
         card = _copy(spec)
-        per_bin = own[_ranks(card)]
-        for slot, c in zip(all_bins(card), per_bin, strict=True):
-            slot["points"] = round(-scaling.factor * float(c), POINTS_DECIMALS) + 0.0
+        for slot, weight in zip(all_bins(card), per_bin, strict=True):
+            slot["points"] = round(-scaling.factor * float(weight), POINTS_DECIMALS) + 0.0
         features.append(card)
-        coefficients[spec["name"]] = [float(c) for c in per_bin]
+        coefficients[spec["name"]] = [float(weight) for weight in per_bin]
     return {
         "features": features,
         "intercept_points": round(scaling.offset - scaling.factor * intercept, POINTS_DECIMALS),
@@ -136,7 +162,8 @@ def fit_scorecard(
         "regression": {
             "intercept": intercept,
             "coefficients_per_bin": coefficients,
-            "C": C,
+            "form": form,
+            "C": c,
         },
     }
 
