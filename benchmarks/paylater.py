@@ -46,7 +46,9 @@ RECEIVABLE = Account(AccountCode.PRINCIPAL_RECEIVABLE, Product.PAYLATER)
 PAYABLE = Account(AccountCode.MERCHANT_PAYABLE, Product.PAYLATER)
 
 
-def purchases(url: str, count: int, customers_count: int = 200) -> dict[str, Any]:
+def purchases(url: str, count: int, customers_count: int = 1_000) -> dict[str, Any]:
+    """Purchases spread over `customers_count` customers, a few each, as on a real day (the
+    velocity rules send a customer's 21st purchase of a date to review)."""
     book = open_book(url, clock=CLOCK)
     for number in range(customers_count):
         add_customer(

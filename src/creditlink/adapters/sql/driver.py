@@ -47,6 +47,10 @@ class Driver:
         row: tuple[Any, ...] | None = self.cursor.fetchone()
         return row
 
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cursor.execute(self.sql(sql), params)
+        return list(self.cursor.fetchall())
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.cursor.execute(self.sql(sql), params)
         return int(self.cursor.rowcount)

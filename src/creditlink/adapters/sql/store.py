@@ -722,9 +722,16 @@ _LOAN_CLOSE = (
 )
 
 
+_DECISION_FIELDS = tuple(c.name for c in decisions.columns)
+_DECISIONS_OF_DAY = (
+    f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions "
+    "WHERE customer_id = %s AND business_date = %s ORDER BY decision_id"
+)
+
+
 class _Decisions:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def add(self, decision: DecisionRecord) -> None:
         self._c.execute(
@@ -755,12 +762,14 @@ class _Decisions:
         return [_decision(row) for row in self._c.execute(query)]
 
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
-        query = (
-            sa.select(decisions)
-            .where(decisions.c.customer_id == customer_id, decisions.c.business_date == on)
-            .order_by(decisions.c.decision_id)
-        )
-        return [_decision(row) for row in self._c.execute(query)]
+        """On every purchase and draw's path (the velocity counts): the driver's cursor."""
+        rows = self._d.all(_DECISIONS_OF_DAY, (customer_id, self._d.date_in(on)))
+        found = []
+        for row in rows:
+            fields = dict(zip(_DECISION_FIELDS, row, strict=True))
+            fields["business_date"] = self._d.date_out(fields["business_date"])
+            found.append(_decision(SimpleNamespace(**fields)))
+        return found
 
     def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
         query = (
@@ -784,7 +793,8 @@ def _json_or_none(value: Mapping[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _decision(row: sa.Row[Any]) -> DecisionRecord:
+def _decision(row: Any) -> DecisionRecord:
+    """From a SQLAlchemy row, or a namespace of the same fields."""
     return DecisionRecord(
         on=row.business_date,
         customer_id=row.customer_id,
@@ -946,7 +956,8 @@ class _Parameters:
         ]
 
     def candidate(self) -> Candidate | None:
-        text = _setting(self._c, _CANDIDATE)
+        row = self._d.one("SELECT value FROM book_settings WHERE key = %s", (_CANDIDATE,))
+        text = row[0] if row else None
         if text is None:
             return None
         block = json.loads(text)
@@ -1141,7 +1152,7 @@ class SqlUnitOfWork:
         self.audit = _Audit(connection)
         self.paylater = _PayLater(connection, driver)
         self.loans = _Loans(connection, driver)
-        self.decisions = _Decisions(connection)
+        self.decisions = _Decisions(connection, driver)
         self.alerts = _Alerts(connection)
         self.eod = _CloseOfDay(connection, driver)
         self.portfolio = _Portfolio(connection)
