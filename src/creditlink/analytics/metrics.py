@@ -15,12 +15,16 @@ BUCKETS = ("C", "M1", "M2", "M3", "M4+")
 ROLLS = (("C", "M1"), ("M1", "M2"), ("M2", "M3"))
 INCOME = ("interest_income", "fee_income", "penalty_income")
 SCORE_EDGES = list(range(300, 901, 25))
+_LABELS = ("month", "end")
 
 
 def _add(into: dict[str, Any], other: Mapping[str, Any]) -> None:
     """Add nested dicts of numbers (and lists of numbers) key by key."""
     for key, value in other.items():
-        if isinstance(value, Mapping):
+        if key in _LABELS:  # which month it is, not an amount: the same in every partition
+            assert into.get(key, value) == value, (key, into.get(key), value)
+            into[key] = value
+        elif isinstance(value, Mapping):
             _add(into.setdefault(key, {}), value)
         elif isinstance(value, list):
             have = into.setdefault(key, [0] * len(value))
