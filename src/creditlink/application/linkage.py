@@ -133,7 +133,6 @@ def evaluate(
                         f"{values.linkage_recovery_cycles} due items paid on time",
                     )
                 )
-                # Each further step needs a fresh run of on-time items.
                 # Each further step needs a fresh run: only items due after this step count.
                 limit = replace(limit.with_level(lower), cured_on=on + timedelta(days=1))
     if limit != before:
