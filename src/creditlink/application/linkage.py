@@ -160,12 +160,17 @@ def check_patterns(
     purchase-then-refund pairs (both cash-out), a PayLater repayment borrow-to-repay; each
     trigger checks only the pattern it can complete."""
     values = parameters.values
-    facts = [
-        PurchaseFact(p.ref, p.on, p.amount_fen, p.merchant, p.refunded_on)
-        for p in account.purchases.values()
-    ]
+
+    def facts(since: date) -> list[PurchaseFact]:
+        """The account's purchases dated on or after `since` (not its whole history)."""
+        return [
+            PurchaseFact(p.ref, p.on, p.amount_fen, p.merchant, p.refunded_on)
+            for p in account.purchases.values()
+            if p.on >= since
+        ]
+
     burst = trigger == "purchase" and round_burst(
-        facts,
+        facts(on),
         on=on,
         round_fen=values.linkage_cashout_round_amount,
         count=values.linkage_cashout_round_count,
@@ -182,11 +187,7 @@ def check_patterns(
         )
     if trigger == "refund" and merchant is not None:
         pairs = refund_pairs(
-            [
-                f
-                for f in facts
-                if f.on > on - timedelta(days=values.linkage_cashout_refund_window_days)
-            ],
+            facts(on - timedelta(days=values.linkage_cashout_refund_window_days - 1)),
             merchant=merchant,
             window_days=values.linkage_cashout_refund_window_days,
             pairs=values.linkage_cashout_refund_pairs,
