@@ -117,6 +117,35 @@ def evaluate_split(
     return result, models
 
 
+def extra_splits(
+    name: str, frame: Any, typed: Any, y: Any, count: int, inner_cv: int
+) -> dict[str, Any]:
+    """Our scorecard and the default one on `count` more random 70/30 splits."""
+    from sklearn.model_selection import train_test_split
+
+    _, target, bad = DATA[name]
+    categorical = [c for c in typed.columns if typed[c].dtype != float]
+    rows: dict[str, list[float]] = {"scorecard": [], "optbinning_default": []}
+    for seed in range(1, count + 1):
+        fit_rows, test_rows = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed)
+        test = frame.iloc[test_rows].reset_index(drop=True)
+        model = ours(frame.iloc[fit_rows], "scorecard", target, bad, inner_cv)
+        rows["scorecard"].append(auc(y[test_rows], predict(model, test).probability_bad))
+        card = default_scorecard(typed.iloc[fit_rows], y[fit_rows], categorical)
+        rows["optbinning_default"].append(
+            auc(y[test_rows], card.predict_proba(typed.iloc[test_rows])[:, 1])
+        )
+        print(f"{name} split {seed}: {rows['scorecard'][-1]}", file=sys.stderr, flush=True)
+    return {
+        model: {
+            "per_split": values,
+            "mean": round(float(np.mean(values)), 4),
+            "min": min(values),
+        }
+        for model, values in rows.items()
+    }
+
+
 def speed(model: TrainedModel, gbdt: TrainedModel, test: Any) -> dict[str, Any]:
     card = load_scorecard(model.artefact)
     records = test.to_dict("records")
@@ -144,6 +173,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--inner-cv", type=int, default=5, help="folds of our own training CV")
     parser.add_argument("--only", choices=sorted(DATA), default=None)
+    parser.add_argument(
+        "--extra-splits",
+        type=int,
+        default=0,
+        help="also score our scorecard and the default one on this many more random 70/30 "
+        "splits (seeds 1..N) of each file, to see the spread a single split hides",
+    )
     args = parser.parse_args()
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -184,6 +220,10 @@ def main() -> None:
                     "holdout": holdout[kind],
                     "met": cv >= goal and holdout[kind] >= goal,
                 }
+        if args.extra_splits:
+            report.setdefault("extra_splits_70_30", {})[name] = extra_splits(
+                name, frame, typed, y, args.extra_splits, args.inner_cv
+            )
         if name == "taiwan":
             test = frame.iloc[test_rows].reset_index(drop=True)
             report["speed"] = speed(models["scorecard"], models["gbdt"], test)
