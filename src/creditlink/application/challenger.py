@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from creditlink.application.parameters import current_parameters
+from creditlink.application.parameters import current_parameters, require_reason
 from creditlink.application.ports import AuditRecord, Candidate, Clock, DecisionRecord, UnitOfWork
 from creditlink.domain.errors import Conflict, InvalidInput
 from creditlink.domain.parameters import ParameterSet
@@ -28,11 +28,6 @@ _DPD = re.compile(r"dpd (\d+)")
 
 class NoCandidate(Conflict):
     code = "NO_CANDIDATE"
-
-
-def _reason_required(reason: str) -> None:
-    if not reason.strip():
-        raise InvalidInput("a shadow change needs a reason", field="reason", rule="REASON_REQUIRED")
 
 
 def candidate_set(live: ParameterSet, changes: Mapping[str, object]) -> ParameterSet:
@@ -49,7 +44,7 @@ def start_shadow(
 ) -> Candidate:
     """Run the live set with `changes` in shadow from the next decision, replacing any
     candidate already running; audited."""
-    _reason_required(reason)
+    require_reason(reason, what="a shadow change")
     with uow:
         live = current_parameters(uow)
         proposed = candidate_set(live, changes)
@@ -84,7 +79,7 @@ def start_shadow(
 
 
 def stop_shadow(uow: UnitOfWork, *, actor: str, reason: str, clock: Clock) -> Candidate:
-    _reason_required(reason)
+    require_reason(reason, what="a shadow change")
     with uow:
         candidate = uow.parameters.candidate()
         if candidate is None:

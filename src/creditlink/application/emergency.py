@@ -28,9 +28,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from creditlink.application.parameters import current_parameters
-from creditlink.application.ports import AuditRecord, Clock, Incident, UnitOfWork
-from creditlink.domain.errors import Conflict, InvalidInput, NotFound
+from creditlink.application.parameters import (
+    audit_change,
+    current_parameters,
+    require_reason,
+    store_version,
+)
+from creditlink.application.ports import Clock, Incident, UnitOfWork
+from creditlink.domain.errors import Conflict, NotFound
 from creditlink.domain.parameters import ParameterSet
 
 PRODUCTS = ("paylater", "loan")
@@ -148,11 +153,10 @@ def watch_portfolio(
     uow.portfolio.add_indicators(on, {**today, "figures": figures, "breaches": found})
     if not found or any(i.open for i in uow.portfolio.incidents()):
         return None
-    if uow.parameters.current() is None:
-        uow.parameters.add(parameters, actor="system", reason="initial defaults", at=clock.now())
     tightened = parameters.changed(TIGHTENED)
     why = "; ".join(f"{b['indicator']} {b['value']} > {b['threshold']}" for b in found)
-    uow.parameters.add(tightened, actor=SYSTEM, reason=f"breach on {on}: {why}", at=clock.now())
+    reason = f"breach on {on}: {why}"
+    store_version(uow, tightened, before=parameters, actor=SYSTEM, reason=reason, clock=clock)
     incident = uow.portfolio.add_incident(
         Incident(
             incident_id=0,
@@ -163,23 +167,16 @@ def watch_portfolio(
             tightened_version=tightened.version,
         )
     )
-    uow.audit.record(
-        AuditRecord(
-            at=clock.now(),
-            actor=SYSTEM,
-            action="parameters.tightened",
-            subject=f"incident {incident.incident_id}",
-            reason=f"breach on {on}: {why}",
-            details={
-                "from_version": parameters.version,
-                "to_version": tightened.version,
-                "breaches": found,
-                "diff": {
-                    c.name: {"before": c.before, "after": c.after}
-                    for c in parameters.diff(tightened)
-                },
-            },
-        )
+    audit_change(
+        uow,
+        before=parameters,
+        after=tightened,
+        actor=SYSTEM,
+        action="parameters.tightened",
+        subject=f"incident {incident.incident_id}",
+        reason=reason,
+        clock=clock,
+        breaches=found,
     )
     return incident
 
@@ -189,8 +186,7 @@ def restore_parameters(
 ) -> Incident:
     """Put the normal set back in force (the values of the version in force when the
     incident opened) and close the incident; audited."""
-    if not reason.strip():
-        raise InvalidInput("a restore needs a reason", field="reason", rule="REASON_REQUIRED")
+    require_reason(reason, what="a restore")
     with uow:
         incident = next(
             (i for i in uow.portfolio.incidents() if i.incident_id == incident_id), None
@@ -206,11 +202,9 @@ def restore_parameters(
         current = current_parameters(uow)
         normal = uow.parameters.get(incident.normal_version)
         assert normal is not None
-        wanted, now = normal.as_text(), current.as_text()
-        changes = {name: value for name, value in wanted.items() if now[name] != value}
+        changes = {c.name: c.after for c in current.diff(normal)}
         restored = current.changed(changes) if changes else current
-        if changes:
-            uow.parameters.add(restored, actor=actor, reason=reason, at=clock.now())
+        store_version(uow, restored, before=current, actor=actor, reason=reason, clock=clock)
         closed = dataclasses.replace(
             incident,
             closed_at=clock.now(),
@@ -219,22 +213,15 @@ def restore_parameters(
             restored_version=restored.version,
         )
         uow.portfolio.save_incident(closed)
-        uow.audit.record(
-            AuditRecord(
-                at=clock.now(),
-                actor=actor,
-                action="parameters.restored",
-                subject=f"incident {incident_id}",
-                reason=reason,
-                details={
-                    "from_version": current.version,
-                    "to_version": restored.version,
-                    "diff": {
-                        c.name: {"before": c.before, "after": c.after}
-                        for c in current.diff(restored)
-                    },
-                },
-            )
+        audit_change(
+            uow,
+            before=current,
+            after=restored,
+            actor=actor,
+            action="parameters.restored",
+            subject=f"incident {incident_id}",
+            reason=reason,
+            clock=clock,
         )
         uow.commit()
     return closed

@@ -25,34 +25,79 @@ def ensure_parameters(uow: UnitOfWork, *, clock: Clock) -> ParameterSet:
         return current
 
 
+def require_reason(reason: str, *, what: str) -> None:
+    """Every change to what is in force carries a reason for the audit log."""
+    if not reason.strip():
+        raise InvalidInput(f"{what} needs a reason", field="reason", rule="REASON_REQUIRED")
+
+
+def store_version(
+    uow: UnitOfWork,
+    after: ParameterSet,
+    *,
+    before: ParameterSet,
+    actor: str,
+    reason: str,
+    clock: Clock,
+) -> None:
+    """Put `after` in force from the next operation (a book still on the defaults stores
+    them as version 1 first). Nothing is stored when `after` is `before` itself."""
+    if uow.parameters.current() is None:
+        uow.parameters.add(before, actor="system", reason="initial defaults", at=clock.now())
+    if after.version != before.version:
+        uow.parameters.add(after, actor=actor, reason=reason, at=clock.now())
+
+
+def audit_change(
+    uow: UnitOfWork,
+    *,
+    before: ParameterSet,
+    after: ParameterSet,
+    actor: str,
+    action: str,
+    subject: str,
+    reason: str,
+    clock: Clock,
+    **details: object,
+) -> None:
+    """The audit record of a switch between versions: who, when, why and the diff."""
+    uow.audit.record(
+        AuditRecord(
+            at=clock.now(),
+            actor=actor,
+            action=action,
+            subject=subject,
+            reason=reason,
+            details={
+                "from_version": before.version,
+                "to_version": after.version,
+                **details,
+                "diff": {
+                    c.name: {"before": c.before, "after": c.after} for c in before.diff(after)
+                },
+            },
+        )
+    )
+
+
 def set_parameters(
     uow: UnitOfWork, *, changes: Mapping[str, object], actor: str, reason: str, clock: Clock
 ) -> ParameterSet:
     """Put a new version in force from the next operation; audited with who, when, why."""
-    if not reason.strip():
-        raise InvalidInput(
-            "a parameter change needs a reason", field="reason", rule="REASON_REQUIRED"
-        )
+    require_reason(reason, what="a parameter change")
     with uow:
         before = current_parameters(uow)
-        if uow.parameters.current() is None:
-            uow.parameters.add(before, actor="system", reason="initial defaults", at=clock.now())
         after = before.changed(changes)
-        diff = before.diff(after)
-        uow.parameters.add(after, actor=actor, reason=reason, at=clock.now())
-        uow.audit.record(
-            AuditRecord(
-                at=clock.now(),
-                actor=actor,
-                action="parameters.set",
-                subject=f"version {after.version}",
-                reason=reason,
-                details={
-                    "from_version": before.version,
-                    "to_version": after.version,
-                    "diff": {c.name: {"before": c.before, "after": c.after} for c in diff},
-                },
-            )
+        store_version(uow, after, before=before, actor=actor, reason=reason, clock=clock)
+        audit_change(
+            uow,
+            before=before,
+            after=after,
+            actor=actor,
+            action="parameters.set",
+            subject=f"version {after.version}",
+            reason=reason,
+            clock=clock,
         )
         uow.commit()
     return after

@@ -542,9 +542,12 @@ class PartitionRun:
             book = self.books[product]
             with book.store.reader() as uow:
                 for customer_id, customer in self.customers.items():
-                    if product not in customer.grade_at_onboarding and not (
-                        not self.policy.siloed and customer.grade_at_onboarding
-                    ):
+                    onboarded_here = (
+                        product in customer.grade_at_onboarding
+                        if self.policy.siloed
+                        else bool(customer.grade_at_onboarding)
+                    )
+                    if not onboarded_here:
                         continue
                     record = uow.customers.get(customer_id)
                     limit = uow.limits.get(customer_id)
