@@ -57,9 +57,10 @@ def open_book(url: str | None = None, *, clock: Clock | None = None) -> Book:
     return Book(store=store, clock=clock, actor=current_actor(), url=resolved)
 
 
-def memory_book(*, clock: Clock | None = None) -> Book:
-    """A book in memory, with the default parameters stored as version 1."""
+def memory_book(*, clock: Clock | None = None, checked: bool = True) -> Book:
+    """A book in memory, with the default parameters stored as version 1. `checked=False`
+    drops the store's defensive copies and checks (see `adapters.memory`), for the twin."""
     clock = clock or SystemClock()
-    store = MemoryStore()
+    store = MemoryStore(checked=checked)
     ensure_parameters(store.unit_of_work(), clock=clock)
     return Book(store=store, clock=clock, actor=current_actor(), url="memory://")

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from creditlink.adapters.codecs import loan_to_dict, paylater_to_dict
 from creditlink.adapters.memory import MemoryState, MemoryStore
 from creditlink.application import paylater
 from creditlink.application.close_of_day import close_day
@@ -74,11 +73,11 @@ def _close(book: Book, first: date, last: date) -> None:
         day += timedelta(days=1)
 
 
-def busy_book(*, closed_through: date = START + timedelta(days=44)) -> Book:
+def busy_book(*, closed_through: date = START + timedelta(days=44), checked: bool = True) -> Book:
     """Six customers with purchases, a plan, a refund, loans, a pending increase and a
     temporary limit, closed through `closed_through`: statements, due dates and missed
     minimums (alerts) along the way."""
-    book = memory_book(clock=CLOCK)
+    book = memory_book(clock=CLOCK, checked=checked)
     for number, customer_id in enumerate(CUSTOMERS):
         add_customer(
             book.store, customer_id, joint=5_000_000, cap_paylater=3_000_000, sequence=number
@@ -320,11 +319,9 @@ def check_queries(book: Book) -> None:
                     if e.draft.customer_id == customer_id and e.business_date >= since
                 ]
             owned = [key for key in state.loans if key[0] == customer_id]
-            assert [loan_to_dict(loan) for loan in uow.loans.of_customer(customer_id)] == [
-                state.loans[key][0] for key in owned
-            ]
+            assert uow.loans.of_customer(customer_id) == [state.loans[key][0] for key in owned]
             assert uow.loans.written_off(customer_id) == any(
-                state.loans[key][0]["status"] == "written_off" for key in owned
+                state.loans[key][0].status == "written_off" for key in owned
             )
             assert uow.decisions.list(customer_id=customer_id) == [
                 d for d in state.decisions if d.customer_id == customer_id
@@ -364,7 +361,7 @@ def test_every_indexed_query_answers_as_a_scan_of_the_book() -> None:
     _close(book, START + timedelta(days=3), START + timedelta(days=44))
     state = _state(book)
     assert state.alerts, "the book should have missed minimums by now"
-    assert any(plan for doc, _, _ in state.paylater.values() for plan in doc["plans"])
+    assert any(plan for doc, _, _ in state.paylater.values() for plan in doc.plans)
     check_queries(book)
 
 
@@ -484,6 +481,11 @@ def mutable_parts(value: object, found: dict[int, object] | None = None) -> dict
         for item in value:
             mutable_parts(item, found)
         return found
+    params = getattr(type(value), "__dataclass_params__", None)
+    if params is not None and params.frozen and dataclasses.is_dataclass(value):
+        for part in dataclasses.fields(value):  # a frozen record may be shared; its parts not
+            mutable_parts(getattr(value, part.name), found)
+        return found
     found[id(value)] = value
     if isinstance(value, dict):
         for key, item in value.items():
@@ -559,8 +561,8 @@ def test_changing_what_a_read_returned_leaves_the_store_unchanged() -> None:
         uow.commit()  # saving nothing
     assert data(state) == stored
     with book.store.reader() as uow:
-        assert paylater_to_dict(uow.paylater.get("c0")) == stored["paylater"]["c0"][0]
-        assert [loan_to_dict(loan) for loan in uow.loans.of_customer("c2")] == [
+        assert uow.paylater.get("c0") == stored["paylater"]["c0"][0]
+        assert uow.loans.of_customer("c2") == [
             stored["loans"][key][0] for key in (("c2", "L1"), ("c2", "L2"))
         ]
 
@@ -620,3 +622,39 @@ def test_a_context_keeps_its_dict_form_and_reads_back(context: Context) -> None:
     assert context.to_dict() == expected
     assert list(context.to_dict()) == list(expected)
     assert Context.from_dict(context.to_dict()) == context
+
+
+# Read-only reads and the unchecked store (the twin's): no copies, the same book.
+
+
+def test_a_read_only_read_is_the_stored_aggregate_and_changing_it_is_caught() -> None:
+    book = busy_book()
+    state = _state(book)
+    with book.store.reader() as uow:
+        assert uow.paylater.get("c0", read_only=True) is state.paylater["c0"][0]
+        loans = uow.loans.of_customer("c2", read_only=True)
+        assert [loan.ref for loan in loans] == ["L1", "L2"]
+        assert all(loan is state.loans["c2", loan.ref][0] for loan in loans)
+        assert all(
+            loan is state.loans[loan.customer_id, loan.ref][0]
+            for loan in uow.loans.all(read_only=True)
+        )
+    changed = pytest.raises(AssertionError, match="read_only=True was changed")
+    with changed, book.store.unit_of_work() as uow:
+        uow.loans.of_customer("c2", read_only=True)[0].installments.pop()
+    changed = pytest.raises(AssertionError, match="read_only=True was changed")
+    with changed, book.store.reader() as uow:
+        uow.paylater.get("c1", read_only=True).credit_balance_fen += 1
+
+
+def test_an_unchecked_store_keeps_what_it_is_given_and_ends_with_the_same_book() -> None:
+    checked, unchecked = busy_book(), busy_book(checked=False)
+    assert data(_state(unchecked)) == data(_state(checked))
+    with unchecked.store.unit_of_work() as uow:
+        account = uow.paylater.get("c0")
+        assert account is not _state(unchecked).paylater["c0"][0]  # reads still copy
+        uow.paylater.save(account, next_wake_on=None)
+        assert _state(unchecked).paylater["c0"][0] is account
+        uow.commit()
+    with unchecked.store.unit_of_work() as uow:
+        uow.paylater.get("c1", read_only=True).credit_balance_fen += 1  # not checked

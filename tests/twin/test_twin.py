@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from creditlink.analytics.metrics import auc_ks, psi
-from creditlink.simulation.twin.engine import Policy, TwinConfig, uniform
+from creditlink.simulation.twin.engine import Policy, TwinConfig, run_partition, uniform
+from creditlink.simulation.twin.population import draw_population
 from creditlink.simulation.twin.run import LINKED, SILOED, simulate, write_metrics
 
 SMALL = TwinConfig(customers=60, months=4, seed=11, shock_month=3, partition_size=30)
@@ -28,6 +29,16 @@ def test_the_same_seed_gives_the_same_bytes_however_the_work_is_split(
     write_metrics(metrics, tmp_path / "a.json")
     write_metrics(again, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+@pytest.mark.parametrize("policy", [LINKED, SILOED], ids=lambda p: p.name)
+def test_the_twin_gives_the_same_result_on_checked_stores(policy: Policy) -> None:
+    """The twin runs its books unchecked (no defensive copies); on checked stores, which copy
+    every save and verify every read-only read, the partition's result must not change."""
+    people = draw_population(40, seed=5, months=3)
+    config = TwinConfig(customers=40, months=3, seed=5, shock_month=2, partition_size=40)
+    fast = run_partition(config, policy, people)
+    assert run_partition(config, policy, people, checked=True) == fast
 
 
 def test_another_seed_gives_another_book(metrics: dict[str, Any]) -> None:

@@ -9,11 +9,17 @@ Every query an operation or a close-of-day batch makes reads an index kept besid
 book; each write updates the indexes it touches and records how to undo that too. Only
 whole-book reads (`all`, `all_usage`, `scan`, the portfolio counts) walk everything.
 
-PayLater accounts and loans are kept as their JSON documents, so these tests exercise the
-codecs too. A read decodes a fresh aggregate and a save encodes a fresh document: the codecs
-build every list, dict and record anew from immutable values (str, int, bool, None), so no
-caller can reach stored state through an aggregate (tests/adapters/test_memory_store.py
-holds them to that).
+PayLater accounts and loans are kept as aggregates, not documents (the SQL store's tests
+exercise the codecs). A read hands out a deep copy (`adapters.clone`: records, lists and
+dicts rebuilt, immutable values shared), so no caller can reach stored state through what it
+reads. A read with `read_only=True` hands out the stored aggregate itself, uncopied.
+
+A store is *checked* by default: a save keeps a copy of what it was given, and every
+read-only aggregate is compared with a copy taken when it was read as the unit of work ends
+(changing one raises AssertionError). Tests run checked, so they catch a use case that
+changes what it promised only to read. The twin runs *unchecked*, which skips those copies:
+a save keeps the very aggregate it is given (the caller must not change it afterwards
+without saving it again). tests/twin holds the twin to giving the same result either way.
 """
 
 from __future__ import annotations
@@ -28,34 +34,32 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from creditlink.adapters.codecs import (
-    loan_from_dict,
-    loan_to_dict,
-    paylater_from_dict,
-    paylater_to_dict,
-)
+from creditlink.adapters.clone import cloner
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
+    ApiKeyRecord,
     AuditRecord,
     Candidate,
     DecisionRecord,
     Incident,
     ParameterVersion,
+    StoredResponse,
 )
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
 from creditlink.domain.limits import JointLimit, limit_wake_on
-from creditlink.domain.loan.loan import Loan
+from creditlink.domain.loan.loan import Loan, LoanStatus
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 
 Undo = Callable[[], object]  # a step that puts the state back; its value is ignored
 # A stored document with its next wake date and the date it is closed through.
-Document = tuple[dict[str, Any], date | None, date | None]
+A = TypeVar("A")
+Stored = tuple[A, date | None, date | None]  # (aggregate, next wake date, closed through)
 
 _RUN = 256  # keys per run of a _SortedKeys (a run splits in two past twice this)
 
@@ -197,7 +201,7 @@ def _ready(wake: date | None, closed: date | None) -> int | None:
     return day if closed is None else max(day, closed.toordinal() + 1)
 
 
-def _due_slot(key: Any, value: Document | None) -> Slot | None:
+def _due_slot(key: Any, value: Stored[Any] | None) -> Slot | None:
     """Where a document waits in its due queue, ordered by (wake date, key)."""
     if value is None:
         return None
@@ -224,12 +228,12 @@ class MemoryState:
     balances: dict[str, int] = field(default_factory=dict)
     parameters: list[tuple[ParameterSet, ParameterVersion]] = field(default_factory=list)
     audit: list[AuditRecord] = field(default_factory=list)
-    # customer_id -> (account document, next wake date, closed through)
-    paylater: dict[str, Document] = field(default_factory=dict)
+    # customer_id -> (account, next wake date, closed through); the account is the store's own
+    paylater: dict[str, Stored[PayLaterAccount]] = field(default_factory=dict)
     # (wake, customer_id) filed under the first date whose close must visit the account
     paylater_due: _Queue = field(default_factory=_Queue)
-    # (customer_id, ref) -> (loan document, next wake date, closed through)
-    loans: dict[tuple[str, str], Document] = field(default_factory=dict)
+    # (customer_id, ref) -> (loan, next wake date, closed through); the loan is the store's own
+    loans: dict[tuple[str, str], Stored[Loan]] = field(default_factory=dict)
     loan_refs: dict[str, list[str]] = field(default_factory=dict)  # per customer, as added
     # (wake, customer_id, ref) filed under the first date whose close must visit the loan
     loans_due: _Queue = field(default_factory=_Queue)
@@ -245,8 +249,14 @@ class MemoryState:
     days_seen: tuple[date | None, date | None] | None = None
     candidate: Candidate | None = None
     candidates_started: int = 0
+    # Checked (the default, for tests): saves keep copies and read-only aggregates are
+    # verified unchanged when the unit of work ends. Unchecked (the twin): neither, faster.
+    checked: bool = True
     indicators: dict[date, Mapping[str, Any]] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
+    api_keys: list[ApiKeyRecord] = field(default_factory=list)  # key_id - 1 is the index
+    api_key_digests: dict[str, int] = field(default_factory=dict)  # digest -> key_id
+    responses: dict[str, StoredResponse] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -469,13 +479,29 @@ class _Ledger:
         return len(self._state.entries)
 
 
+_copy_account = cloner(PayLaterAccount)
+_copy_loan = cloner(Loan)
+Lent = list[tuple[Any, Any]]  # (aggregate handed out read-only, a copy to check it against)
+
+
+def _kept(aggregate: A, state: MemoryState, copy: Callable[[A], A]) -> A:
+    """What a save stores: a copy when checked, else the aggregate itself (the caller hands it
+    over and must not change it afterwards without saving it again)."""
+    return copy(aggregate) if state.checked else aggregate
+
+
+def _lent(aggregate: A, state: MemoryState, lent: Lent, copy: Callable[[A], A]) -> A:
+    """The stored aggregate itself, for reading; when checked, remember it to verify later."""
+    if state.checked:
+        lent.append((aggregate, copy(aggregate)))
+    return aggregate
+
+
 class _PayLater:
-    """Accounts are kept as their JSON documents, so these tests exercise the codec too."""
+    def __init__(self, state: MemoryState, undo: list[Undo], lent: Lent):
+        self._state, self._undo, self._lent = state, undo, lent
 
-    def __init__(self, state: MemoryState, undo: list[Undo]):
-        self._state, self._undo = state, undo
-
-    def _put(self, customer_id: str, value: Document) -> None:
+    def _put(self, customer_id: str, value: Stored[PayLaterAccount]) -> None:
         state = self._state
         before = state.paylater.get(customer_id)
         state.paylater[customer_id] = value
@@ -493,14 +519,18 @@ class _PayLater:
 
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
         assert account.customer_id not in self._state.paylater
-        self._put(account.customer_id, (paylater_to_dict(account), next_wake_on, None))
+        self._put(
+            account.customer_id, (_kept(account, self._state, _copy_account), next_wake_on, None)
+        )
 
-    def get(self, customer_id: str) -> PayLaterAccount:
+    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
         try:
-            document = self._state.paylater[customer_id][0]
+            stored = self._state.paylater[customer_id][0]
         except KeyError:
             raise CustomerNotFound(customer_id) from None
-        return paylater_from_dict(document)  # a fresh account: see the module docstring
+        if read_only:
+            return _lent(stored, self._state, self._lent, _copy_account)
+        return _copy_account(stored)  # the caller's own: see the module docstring
 
     def save(
         self,
@@ -511,25 +541,26 @@ class _PayLater:
     ) -> None:
         _, _, closed = self._state.paylater[account.customer_id]
         self._put(
-            account.customer_id, (paylater_to_dict(account), next_wake_on, closed_through or closed)
+            account.customer_id,
+            (_kept(account, self._state, _copy_account), next_wake_on, closed_through or closed),
         )
 
     def written_off(self, customer_id: str) -> bool:
-        return bool(self._state.paylater[customer_id][0]["status"] == "written_off")
+        return self._state.paylater[customer_id][0].written_off
 
     def due(self, on: date, *, limit: int) -> list[str]:
         return [key[1] for key in self._state.paylater_due.upto(on.toordinal(), limit=limit)]
 
-    def all(self) -> Iterator[PayLaterAccount]:
+    def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]:
         for customer_id in sorted(self._state.paylater):
-            yield self.get(customer_id)
+            yield self.get(customer_id, read_only=read_only)
 
 
 class _Loans:
-    def __init__(self, state: MemoryState, undo: list[Undo]):
-        self._state, self._undo = state, undo
+    def __init__(self, state: MemoryState, undo: list[Undo], lent: Lent):
+        self._state, self._undo, self._lent = state, undo, lent
 
-    def _put(self, key: tuple[str, str], value: Document) -> None:
+    def _put(self, key: tuple[str, str], value: Stored[Loan]) -> None:
         state = self._state
         before = state.loans.get(key)
         state.loans[key] = value
@@ -550,16 +581,21 @@ class _Loans:
     def add(self, loan: Loan, *, next_wake_on: date | None) -> None:
         key = (loan.customer_id, loan.ref)
         assert key not in self._state.loans
-        self._put(key, (loan_to_dict(loan), next_wake_on, None))
+        self._put(key, (_kept(loan, self._state, _copy_loan), next_wake_on, None))
 
     def find(self, customer_id: str, ref: str) -> Loan | None:
         found = self._state.loans.get((customer_id, ref))
-        return loan_from_dict(found[0]) if found is not None else None
+        return _copy_loan(found[0]) if found is not None else None
 
-    def of_customer(self, customer_id: str) -> list[Loan]:
-        loans = self._state.loans
+    def of_customer(self, customer_id: str, *, read_only: bool = False) -> list[Loan]:
+        loans, state, lent = self._state.loans, self._state, self._lent
+        if read_only:
+            return [
+                _lent(loans[customer_id, ref][0], state, lent, _copy_loan)
+                for ref in state.loan_refs.get(customer_id, ())
+            ]
         return [
-            loan_from_dict(loans[customer_id, ref][0])
+            _copy_loan(loans[customer_id, ref][0])
             for ref in self._state.loan_refs.get(customer_id, ())
         ]
 
@@ -568,21 +604,25 @@ class _Loans:
     ) -> None:
         key = (loan.customer_id, loan.ref)
         _, _, closed = self._state.loans[key]
-        self._put(key, (loan_to_dict(loan), next_wake_on, closed_through or closed))
+        self._put(
+            key, (_kept(loan, self._state, _copy_loan), next_wake_on, closed_through or closed)
+        )
 
     def written_off(self, customer_id: str) -> bool:
         loans = self._state.loans
         return any(
-            loans[customer_id, ref][0]["status"] == "written_off"
+            loans[customer_id, ref][0].status is LoanStatus.WRITTEN_OFF
             for ref in self._state.loan_refs.get(customer_id, ())
         )
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         return [(key[1], key[2]) for key in self._state.loans_due.upto(on.toordinal(), limit=limit)]
 
-    def all(self) -> Iterator[Loan]:
-        for key in sorted(self._state.loans):
-            yield loan_from_dict(self._state.loans[key][0])
+    def all(self, *, read_only: bool = False) -> Iterator[Loan]:
+        state = self._state
+        for key in sorted(state.loans):
+            stored = state.loans[key][0]
+            yield _lent(stored, state, self._lent, _copy_loan) if read_only else _copy_loan(stored)
 
 
 class _Decisions:
@@ -651,10 +691,35 @@ class _Alerts:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
-    def add(self, alert: AlertRecord) -> None:
+    def add(self, alert: AlertRecord) -> AlertRecord:
+        alert = dataclasses.replace(alert, alert_id=len(self._state.alerts) + 1)
         self._state.alerts.append(alert)
         self._undo.append(lambda: self._state.alerts.pop())
         _listed(self._state.alerts_by_customer, alert.customer_id, alert, self._undo)
+        return alert
+
+    def get(self, alert_id: int) -> AlertRecord | None:
+        return _alert_at(self._state, alert_id)
+
+    def save(self, alert: AlertRecord) -> None:
+        _save_alert(self._state, alert, self._undo)
+
+    def page(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        offset: int,
+        limit: int,
+    ) -> list[AlertRecord]:
+        found = _alerts_matching(self._state, customer_id, status, kind)
+        return list(islice(reversed(found), offset, offset + limit))
+
+    def count(
+        self, *, customer_id: str | None = None, status: str | None = None, kind: str | None = None
+    ) -> int:
+        return len(_alerts_matching(self._state, customer_id, status, kind))
 
     def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
         if customer_id is None:
@@ -791,7 +856,9 @@ class _Portfolio:
         limits = self._state.limits.values()
         return {
             "paylater": sum(1 for limit in limits if limit.used_paylater_fen > 0),
-            "loan": sum(1 for doc, _, _ in self._state.loans.values() if doc["status"] == "active"),
+            "loan": sum(
+                1 for loan, _, _ in self._state.loans.values() if loan.status is LoanStatus.ACTIVE
+            ),
         }
 
 
@@ -816,16 +883,20 @@ class MemoryUnitOfWork:
         self.ledger = _Ledger(state, self._undo)
         self.parameters = _Parameters(state, self._undo)
         self.audit = _Audit(state, self._undo)
-        self.paylater = _PayLater(state, self._undo)
-        self.loans = _Loans(state, self._undo)
+        self._lent: Lent = []
+        self.paylater = _PayLater(state, self._undo, self._lent)
+        self.loans = _Loans(state, self._undo, self._lent)
         self.decisions = _Decisions(state, self._undo)
         self.alerts = _Alerts(state, self._undo)
         self.eod = _CloseOfDay(state, self._undo)
         self.portfolio = _Portfolio(state, self._undo)
+        self.api_keys = _ApiKeys(state, self._undo)
+        self.responses = _Responses(state, self._undo)
 
     def __enter__(self) -> Self:
         self._state.lock.acquire()
         self._undo.clear()
+        self._lent.clear()
         return self
 
     def __exit__(
@@ -837,7 +908,13 @@ class MemoryUnitOfWork:
         try:
             while self._undo:
                 self._undo.pop()()
+            for aggregate, copy in self._lent:
+                if aggregate != copy:
+                    raise AssertionError(
+                        f"an aggregate read with read_only=True was changed: {type(aggregate)}"
+                    )
         finally:
+            self._lent.clear()
             self._state.lock.release()
 
     def commit(self) -> None:
@@ -847,8 +924,8 @@ class MemoryUnitOfWork:
 class MemoryStore:
     """A whole book in this process's memory."""
 
-    def __init__(self) -> None:
-        self.state = MemoryState()
+    def __init__(self, *, checked: bool = True) -> None:
+        self.state = MemoryState(checked=checked)
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
@@ -858,3 +935,92 @@ class MemoryStore:
 
     def dispose(self) -> None:
         """Nothing to close: the book goes when the process does."""
+
+
+# -- alert status, API keys and stored responses (the HTTP service's records) ----------------
+
+
+def _alert_at(state: MemoryState, alert_id: int) -> AlertRecord | None:
+    return state.alerts[alert_id - 1] if 1 <= alert_id <= len(state.alerts) else None
+
+
+def _save_alert(state: MemoryState, alert: AlertRecord, undo: list[Undo]) -> None:
+    """Put the changed alert in place of the stored one, in the list and its index."""
+    before = _alert_at(state, alert.alert_id)
+    assert before is not None, alert.alert_id
+    assert before.customer_id == alert.customer_id
+    listed = state.alerts_by_customer[alert.customer_id]
+    position = next(i for i, item in enumerate(listed) if item is before)
+    state.alerts[alert.alert_id - 1] = alert
+    listed[position] = alert
+
+    def put_back() -> None:
+        state.alerts[before.alert_id - 1] = before
+        listed[position] = before
+
+    undo.append(put_back)
+
+
+def _alerts_matching(
+    state: MemoryState, customer_id: str | None, status: str | None, kind: str | None
+) -> list[AlertRecord]:
+    alerts = state.alerts if customer_id is None else state.alerts_by_customer.get(customer_id, [])
+    if status is None and kind is None:
+        return alerts
+    return [
+        alert
+        for alert in alerts
+        if (status is None or alert.status == status) and (kind is None or alert.kind == kind)
+    ]
+
+
+class _ApiKeys:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
+        state = self._state
+        assert key.digest not in state.api_key_digests
+        key = dataclasses.replace(key, key_id=len(state.api_keys) + 1)
+        state.api_keys.append(key)
+        state.api_key_digests[key.digest] = key.key_id
+
+        def undo() -> None:
+            del state.api_key_digests[key.digest]
+            state.api_keys.pop()
+
+        self._undo.append(undo)
+        return key
+
+    def find_by_digest(self, digest: str) -> ApiKeyRecord | None:
+        key_id = self._state.api_key_digests.get(digest)
+        return None if key_id is None else self.get(key_id)
+
+    def get(self, key_id: int) -> ApiKeyRecord | None:
+        keys = self._state.api_keys
+        return keys[key_id - 1] if 1 <= key_id <= len(keys) else None
+
+    def list(self) -> list[ApiKeyRecord]:
+        return list(self._state.api_keys)
+
+    def revoke(self, key_id: int, *, at: datetime) -> None:
+        keys = self._state.api_keys
+        before = keys[key_id - 1]
+        keys[key_id - 1] = dataclasses.replace(before, revoked_at=at)
+        self._undo.append(lambda: keys.__setitem__(key_id - 1, before))
+
+
+class _Responses:
+    def __init__(self, state: MemoryState, undo: list[Undo]):
+        self._state, self._undo = state, undo
+
+    def find(self, idempotency_key: str) -> StoredResponse | None:
+        return self._state.responses.get(idempotency_key)
+
+    def add(self, response: StoredResponse) -> bool:
+        responses = self._state.responses
+        if response.idempotency_key in responses:
+            return False
+        responses[response.idempotency_key] = response
+        self._undo.append(lambda: responses.pop(response.idempotency_key))
+        return True

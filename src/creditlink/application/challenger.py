@@ -20,7 +20,7 @@ from creditlink.application.parameters import current_parameters, require_reason
 from creditlink.application.ports import AuditRecord, Candidate, Clock, DecisionRecord, UnitOfWork
 from creditlink.domain.errors import Conflict, InvalidInput
 from creditlink.domain.parameters import ParameterSet
-from creditlink.risk.decisions import Context, decide
+from creditlink.risk.decisions import JUDGED, Context, decide
 
 SAMPLES = 20
 _DPD = re.compile(r"dpd (\d+)")
@@ -197,8 +197,8 @@ def backtest(
         comparison = Comparison()
         skipped = 0
         for decision in uow.decisions.between(first, last):
-            if decision.context is None:
-                skipped += 1  # made before decisions kept their context
+            if decision.context is None or decision.op not in JUDGED:
+                skipped += 1  # made before decisions kept their context, or not judged by rules
                 continue
             verdict = decide(Context.from_dict(decision.context), candidate.values)
             comparison.add(decision, verdict.outcome.value, verdict.reasons)
@@ -231,8 +231,12 @@ def _later_delinquency(uow: UnitOfWork, customers: Mapping[str, date]) -> dict[s
         if closed is not None:
             worst = max(
                 worst,
-                uow.paylater.get(customer_id).dpd(closed),
-                *(loan.dpd(closed) for loan in uow.loans.of_customer(customer_id) if loan.active),
+                uow.paylater.get(customer_id, read_only=True).dpd(closed),
+                *(
+                    loan.dpd(closed)
+                    for loan in uow.loans.of_customer(customer_id, read_only=True)
+                    if loan.active
+                ),
             )
         counts["customers"] += 1
         counts["dpd_1_plus"] += worst >= 1

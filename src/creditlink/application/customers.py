@@ -10,6 +10,7 @@ from creditlink.application.business_date import require_open
 from creditlink.application.errors import DuplicateCustomer
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import AuditRecord, Clock, DecisionRecord, UnitOfWork
+from creditlink.application.queries import Page, check_paging
 from creditlink.application.scoring import offer_of, score_application
 from creditlink.domain.customer import (
     Customer,
@@ -148,6 +149,7 @@ def apply_for_credit(
             parameter_version=parameters.version,
             model_version=score.model_version,
             idempotency_key=f"onboard:{customer.customer_id}:{identity.masked}",
+            context={"grade": score.grade, "points": score.points},  # for IFRS 9 staging
         )
         view = None
         if approved:
@@ -264,6 +266,15 @@ def show_customer(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerVie
 def list_customers(uow: UnitOfWork, *, offset: int = 0, limit: int = 50) -> list[Customer]:
     with uow:
         return uow.customers.list(offset=offset, limit=limit)
+
+
+def customer_page(uow: UnitOfWork, *, offset: int, limit: int) -> Page[Customer]:
+    """Customers by id, `limit` of them from `offset`, with how many there are in all."""
+    check_paging(offset=offset, limit=limit)
+    with uow:
+        items = uow.customers.list(offset=offset, limit=limit)
+        total = uow.customers.count()
+    return Page(items=items, total=total, offset=offset, limit=limit)
 
 
 def change_limits(

@@ -215,12 +215,12 @@ def _check_receivables(
     the limit records. The limit's usage must equal the products' unpaid principal too."""
     expected: dict[tuple[str, str], int] = {}
     paylater_principal: dict[str, int] = {}
-    for account in uow.paylater.all():
+    for account in uow.paylater.all(read_only=True):
         for name, value in expected_balances(account).items():
             expected[(account.customer_id, name)] = value
         paylater_principal[account.customer_id] = account.principal_outstanding_fen()
     loans_by_customer: dict[str, list[Loan]] = {}
-    for loan in uow.loans.all():
+    for loan in uow.loans.all(read_only=True):
         loans_by_customer.setdefault(loan.customer_id, []).append(loan)
     for customer_id, loans in loans_by_customer.items():
         for name, value in loan_balances(loans).items():

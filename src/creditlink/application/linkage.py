@@ -77,8 +77,8 @@ def evaluate(
     changes. In a close of day, items due that very day count once the day is closing."""
     limit = limit if limit is not None else uow.limits.get(customer_id, for_update=True)
     before = limit
-    account = account if account is not None else uow.paylater.get(customer_id)
-    loans = loans if loans is not None else uow.loans.of_customer(customer_id)
+    account = account if account is not None else uow.paylater.get(customer_id, read_only=True)
+    loans = loans if loans is not None else uow.loans.of_customer(customer_id, read_only=True)
     values = parameters.values
     if account.written_off or any(loan.status.value == "written_off" for loan in loans):
         return limit  # frozen for good

@@ -105,8 +105,11 @@ class LedgerRepository(Protocol):
 class PayLaterRepository(Protocol):
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None: ...
 
-    def get(self, customer_id: str) -> PayLaterAccount:
-        """The account, or `CustomerNotFound`. Lock the customer's limit first to change it."""
+    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
+        """The account, or `CustomerNotFound`. Lock the customer's limit first to change it.
+
+        With `read_only` the caller promises not to change the account (nor save it): a store
+        may then hand out what it holds without copying it (the in-memory store does)."""
         ...
 
     def save(
@@ -123,7 +126,7 @@ class PayLaterRepository(Protocol):
         """Customers whose account wakes on or before `on` and is not yet closed for `on`."""
         ...
 
-    def all(self) -> Iterator[PayLaterAccount]: ...
+    def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]: ...
 
 
 class LoanRepository(Protocol):
@@ -131,8 +134,8 @@ class LoanRepository(Protocol):
 
     def find(self, customer_id: str, ref: str) -> Loan | None: ...
 
-    def of_customer(self, customer_id: str) -> list[Loan]:
-        """The customer's loans in the order drawn."""
+    def of_customer(self, customer_id: str, *, read_only: bool = False) -> list[Loan]:
+        """The customer's loans in the order drawn; `read_only` as for PayLater's `get`."""
         ...
 
     def save(
@@ -147,7 +150,7 @@ class LoanRepository(Protocol):
         """(customer_id, ref) of loans that wake on or before `on`, not yet closed for it."""
         ...
 
-    def all(self) -> Iterator[Loan]: ...
+    def all(self, *, read_only: bool = False) -> Iterator[Loan]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,9 +191,14 @@ class DecisionRepository(Protocol):
         ...
 
 
+ALERT_STATUSES = ("open", "acknowledged", "escalated")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRecord:
-    """A level raised (kind "alert") or stepped down (kind "recovery") for a customer."""
+    """A level raised (kind "alert") or stepped down (kind "recovery") for a customer, with
+    where staff have taken it (`status`, one of ALERT_STATUSES) and who last moved it, when
+    and why. `alert_id` is 0 until the record is stored."""
 
     on: date
     customer_id: str
@@ -199,10 +207,39 @@ class AlertRecord:
     cause: str
     products: tuple[str, ...]
     evidence: str
+    alert_id: int = 0
+    status: str = "open"
+    status_by: str | None = None
+    status_at: datetime | None = None
+    status_note: str | None = None
 
 
 class AlertRepository(Protocol):
-    def add(self, alert: AlertRecord) -> None: ...
+    def add(self, alert: AlertRecord) -> AlertRecord:
+        """Store a new alert; it is returned with its `alert_id`."""
+        ...
+
+    def get(self, alert_id: int) -> AlertRecord | None: ...
+
+    def save(self, alert: AlertRecord) -> None:
+        """Save a stored alert's status fields (nothing else about an alert changes)."""
+        ...
+
+    def page(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        offset: int,
+        limit: int,
+    ) -> list[AlertRecord]:
+        """The alerts that match every filter given, newest first."""
+        ...
+
+    def count(
+        self, *, customer_id: str | None = None, status: str | None = None, kind: str | None = None
+    ) -> int: ...
 
     def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
         """In the order raised."""
@@ -321,6 +358,59 @@ class AuditLog(Protocol):
     def recent(self, *, limit: int) -> list[AuditRecord]: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyRecord:
+    """An API key as stored: only the SHA-256 of the key is kept, never the key itself.
+    `key_id` is 0 until the record is stored."""
+
+    key_id: int
+    digest: str
+    role: str
+    customer_id: str | None
+    label: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
+        """Store a new key; it is returned with its `key_id`."""
+        ...
+
+    def find_by_digest(self, digest: str) -> ApiKeyRecord | None: ...
+
+    def get(self, key_id: int) -> ApiKeyRecord | None: ...
+
+    def list(self) -> list[ApiKeyRecord]:
+        """Every key, oldest first."""
+        ...
+
+    def revoke(self, key_id: int, *, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredResponse:
+    """The first response given to a request under an idempotency key, kept so that a retry
+    gets it again. `fingerprint` is a digest of the request (method, path, body)."""
+
+    idempotency_key: str
+    fingerprint: str
+    request: str
+    status_code: int
+    body: str
+    created_at: datetime
+
+
+class ResponseRepository(Protocol):
+    def find(self, idempotency_key: str) -> StoredResponse | None: ...
+
+    def add(self, response: StoredResponse) -> bool:
+        """Keep the response, or nothing when its key is already taken (a concurrent request
+        with the same key got there first): returns whether it was kept."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 
@@ -356,6 +446,12 @@ class UnitOfWork(Protocol):
 
     @property
     def portfolio(self) -> PortfolioRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def responses(self) -> ResponseRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from creditlink.application.ports import AlertRecord, DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
+from creditlink.domain.errors import InvalidInput
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.loan.loan import Loan, LoanStatus
 from creditlink.domain.money import format_fen
 from creditlink.domain.paylater.account import PayLaterAccount
+
+T = TypeVar("T")
+PAGE_LIMIT_MAX = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Generic[T]):
+    """One page of a longer list: its items, and how many there are in all."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+def check_paging(*, offset: int, limit: int) -> None:
+    if offset < 0:
+        raise InvalidInput(f"must be 0 or more, got {offset}", field="offset", rule="OFFSET_RANGE")
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        raise InvalidInput(
+            f"must be from 1 to {PAGE_LIMIT_MAX}, got {limit}", field="limit", rule="LIMIT_RANGE"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -95,8 +95,9 @@ def score_behaviour(
 ) -> CustomerScore:
     """The behaviour score of one customer from the records of both products (the caller may
     hand over the records it has loaded already)."""
-    account = account if account is not None else uow.paylater.get(customer.customer_id)
-    loans = loans if loans is not None else uow.loans.of_customer(customer.customer_id)
+    customer_id = customer.customer_id
+    account = account if account is not None else uow.paylater.get(customer_id, read_only=True)
+    loans = loans if loans is not None else uow.loans.of_customer(customer_id, read_only=True)
     since = on - timedelta(days=370)
     features = behaviour_features(
         limit=limit,

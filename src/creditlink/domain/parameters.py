@@ -350,6 +350,18 @@ class Parameters:
         "Most principal one borrower may owe across both products; a purchase or draw above "
         "it is declined with EXPOSURE_CAP_EXCEEDED (0 turns the rule off).",
     )
+    ecl_lgd: Decimal = _param(
+        _D("0.85"),
+        "ecl.lgd",
+        Kind.RATE,
+        "Loss given default in expected credit loss (IFRS 9): the share of the exposure lost.",
+    )
+    ecl_ccf: Decimal = _param(
+        _D("0.50"),
+        "ecl.ccf",
+        Kind.RATE,
+        "Credit conversion factor: the share of an undrawn PayLater limit counted as exposure.",
+    )
 
     def __post_init__(self) -> None:
         if not (self.linkage_watch_dpd <= self.linkage_restrict_dpd <= self.linkage_freeze_dpd):

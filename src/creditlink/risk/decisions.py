@@ -49,6 +49,7 @@ VELOCITY_REASONS = (
     "VELOCITY_DAY_AMOUNT",
 )
 PURCHASE, DRAW, CONVERSION = "purchase", "draw_loan", "convert_installments"
+JUDGED = (PURCHASE, DRAW, CONVERSION)  # the operations decide() judges
 
 
 @dataclass(frozen=True, slots=True)

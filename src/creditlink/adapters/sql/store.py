@@ -8,7 +8,7 @@ import hmac
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
@@ -27,6 +27,7 @@ from creditlink.adapters.sql.engine import READONLY, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
     alerts,
+    api_keys,
     audit_log,
     book_settings,
     closed_days,
@@ -34,6 +35,7 @@ from creditlink.adapters.sql.tables import (
     customers,
     daily_indicators,
     decisions,
+    idempotent_responses,
     incidents,
     journal_entries,
     journal_lines,
@@ -45,11 +47,13 @@ from creditlink.adapters.sql.tables import (
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
+    ApiKeyRecord,
     AuditRecord,
     Candidate,
     DecisionRecord,
     Incident,
     ParameterVersion,
+    StoredResponse,
 )
 from creditlink.domain.customer import Customer, CustomerScore, NationalId
 from creditlink.domain.errors import Conflict
@@ -574,7 +578,7 @@ class _PayLater:
             )
         )
 
-    def get(self, customer_id: str) -> PayLaterAccount:
+    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
         row = self._d.one(
             "SELECT document FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
         )
@@ -624,7 +628,7 @@ class _PayLater:
         ).fetchall()
         return [row[0] for row in rows]
 
-    def all(self) -> Iterator[PayLaterAccount]:
+    def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]:
         rows = self._c.execute(
             sa.select(paylater_accounts.c.document).order_by(paylater_accounts.c.customer_id)
         )
@@ -660,7 +664,7 @@ class _Loans:
         )
         return loan_from_dict(json.loads(row[0])) if row is not None else None
 
-    def of_customer(self, customer_id: str) -> list[Loan]:
+    def of_customer(self, customer_id: str, *, read_only: bool = False) -> list[Loan]:
         rows = self._d.cursor.execute(
             self._d.sql("SELECT document FROM loans WHERE customer_id = %s"), (customer_id,)
         ).fetchall()
@@ -703,7 +707,7 @@ class _Loans:
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
-    def all(self) -> Iterator[Loan]:
+    def all(self, *, read_only: bool = False) -> Iterator[Loan]:
         rows = self._c.execute(
             sa.select(loans.c.document).order_by(loans.c.customer_id, loans.c.ref)
         )
@@ -814,8 +818,8 @@ class _Alerts:
     def __init__(self, connection: sa.Connection):
         self._c = connection
 
-    def add(self, alert: AlertRecord) -> None:
-        self._c.execute(
+    def add(self, alert: AlertRecord) -> AlertRecord:
+        new_id = self._c.execute(
             alerts.insert().values(
                 customer_id=alert.customer_id,
                 business_date=alert.on,
@@ -824,25 +828,98 @@ class _Alerts:
                 cause=alert.cause,
                 products=",".join(alert.products),
                 evidence=alert.evidence,
+                **_alert_status(alert),
             )
+        ).inserted_primary_key
+        assert new_id is not None
+        return dataclasses.replace(alert, alert_id=int(new_id[0]))
+
+    def get(self, alert_id: int) -> AlertRecord | None:
+        row = self._c.execute(sa.select(alerts).where(alerts.c.alert_id == alert_id)).first()
+        return None if row is None else _alert(row)
+
+    def save(self, alert: AlertRecord) -> None:
+        self._c.execute(
+            alerts.update()
+            .where(alerts.c.alert_id == alert.alert_id)
+            .values(**_alert_status(alert))
         )
+
+    def page(
+        self,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+        kind: str | None = None,
+        offset: int,
+        limit: int,
+    ) -> list[AlertRecord]:
+        query = (
+            sa.select(alerts)
+            .where(*_alert_filters(customer_id, status, kind))
+            .order_by(alerts.c.alert_id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_alert(row) for row in self._c.execute(query)]
+
+    def count(
+        self, *, customer_id: str | None = None, status: str | None = None, kind: str | None = None
+    ) -> int:
+        query = sa.select(sa.func.count()).where(*_alert_filters(customer_id, status, kind))
+        return int(self._c.execute(query.select_from(alerts)).scalar() or 0)
 
     def list(self, *, customer_id: str | None = None) -> list[AlertRecord]:
         query = sa.select(alerts).order_by(alerts.c.alert_id)
         if customer_id is not None:
             query = query.where(alerts.c.customer_id == customer_id)
-        return [
-            AlertRecord(
-                on=row.business_date,
-                customer_id=row.customer_id,
-                kind=row.kind,
-                level=row.level,
-                cause=row.cause,
-                products=tuple(p for p in row.products.split(",") if p),
-                evidence=row.evidence,
-            )
-            for row in self._c.execute(query)
-        ]
+        return [_alert(row) for row in self._c.execute(query)]
+
+
+def _alert_filters(
+    customer_id: str | None, status: str | None, kind: str | None
+) -> list[sa.ColumnElement[bool]]:
+    filters = []
+    if customer_id is not None:
+        filters.append(alerts.c.customer_id == customer_id)
+    if status is not None:
+        filters.append(alerts.c.status == status)
+    if kind is not None:
+        filters.append(alerts.c.kind == kind)
+    return filters
+
+
+def _alert_status(alert: AlertRecord) -> dict[str, Any]:
+    return {
+        "status": alert.status,
+        "status_by": alert.status_by,
+        "status_at": alert.status_at,
+        "status_note": alert.status_note,
+    }
+
+
+def _alert(row: Any) -> AlertRecord:
+    return AlertRecord(
+        alert_id=row.alert_id,
+        on=row.business_date,
+        customer_id=row.customer_id,
+        kind=row.kind,
+        level=row.level,
+        cause=row.cause,
+        products=tuple(p for p in row.products.split(",") if p),
+        evidence=row.evidence,
+        status=row.status,
+        status_by=row.status_by,
+        status_at=_utc(row.status_at),
+        status_note=row.status_note,
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite keeps timestamps without their offset; the clock gives them in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 class _CloseOfDay:
@@ -1113,6 +1190,88 @@ class _Audit:
         ]
 
 
+class _ApiKeys:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
+        values = _api_key_row(key)
+        values.pop("key_id")
+        new_id = self._c.execute(api_keys.insert().values(**values)).inserted_primary_key
+        assert new_id is not None
+        return dataclasses.replace(key, key_id=int(new_id[0]))
+
+    def find_by_digest(self, digest: str) -> ApiKeyRecord | None:
+        row = self._c.execute(sa.select(api_keys).where(api_keys.c.digest == digest)).first()
+        return None if row is None else _api_key(row)
+
+    def get(self, key_id: int) -> ApiKeyRecord | None:
+        row = self._c.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).first()
+        return None if row is None else _api_key(row)
+
+    def list(self) -> list[ApiKeyRecord]:
+        rows = self._c.execute(sa.select(api_keys).order_by(api_keys.c.key_id))
+        return [_api_key(row) for row in rows]
+
+    def revoke(self, key_id: int, *, at: datetime) -> None:
+        self._c.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(revoked_at=at))
+
+
+def _api_key_row(key: ApiKeyRecord) -> dict[str, Any]:
+    return {field.name: getattr(key, field.name) for field in dataclasses.fields(key)}
+
+
+def _api_key(row: Any) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=row.key_id,
+        digest=row.digest,
+        role=row.role,
+        customer_id=row.customer_id,
+        label=row.label,
+        created_at=_utc(row.created_at) or row.created_at,
+        created_by=row.created_by,
+        revoked_at=_utc(row.revoked_at),
+    )
+
+
+class _Responses:
+    def __init__(self, connection: sa.Connection):
+        self._c = connection
+
+    def find(self, idempotency_key: str) -> StoredResponse | None:
+        table = idempotent_responses
+        row = self._c.execute(
+            sa.select(table).where(table.c.idempotency_key == idempotency_key)
+        ).first()
+        if row is None:
+            return None
+        return StoredResponse(
+            idempotency_key=row.idempotency_key,
+            fingerprint=row.fingerprint,
+            request=row.request,
+            status_code=row.status_code,
+            body=row.body,
+            created_at=_utc(row.created_at) or row.created_at,
+        )
+
+    def add(self, response: StoredResponse) -> bool:
+        # ON CONFLICT DO NOTHING, not a caught unique violation: on PostgreSQL an error
+        # would abort the whole transaction.
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        values = {
+            field.name: getattr(response, field.name) for field in dataclasses.fields(response)
+        }
+        statement = (
+            dialect.insert(idempotent_responses)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(idempotent_responses.c.idempotency_key)
+        )
+        return self._c.execute(statement).first() is not None
+
+
 class SqlUnitOfWork:
     customers: _Customers
     limits: _Limits
@@ -1125,6 +1284,8 @@ class SqlUnitOfWork:
     alerts: _Alerts
     eod: _CloseOfDay
     portfolio: _Portfolio
+    api_keys: _ApiKeys
+    responses: _Responses
 
     _driver: Driver
 
@@ -1156,6 +1317,8 @@ class SqlUnitOfWork:
         self.alerts = _Alerts(connection)
         self.eod = _CloseOfDay(connection, driver)
         self.portfolio = _Portfolio(connection)
+        self.api_keys = _ApiKeys(connection)
+        self.responses = _Responses(connection)
         return self
 
     def __exit__(

@@ -235,4 +235,37 @@ alerts = sa.Table(
     sa.Column("cause", sa.String(32), nullable=False),
     sa.Column("products", sa.String(32), nullable=False),
     sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, server_default="open"),
+    sa.Column("status_by", sa.String(100)),
+    sa.Column("status_at", sa.DateTime(timezone=True)),
+    sa.Column("status_note", sa.Text),
+    sa.Index("ix_alerts_status", "status", "alert_id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),  # SHA-256 of the key
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("customer_id", sa.String(64), sa.ForeignKey("customers.customer_id")),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(
+        "(role = 'customer') = (customer_id IS NOT NULL)", name="ck_api_key_customer_role"
+    ),
+)
+
+# The first response to each money-moving HTTP request, by its Idempotency-Key.
+idempotent_responses = sa.Table(
+    "idempotent_responses",
+    metadata,
+    sa.Column("idempotency_key", sa.String(128), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("request", sa.String(300), nullable=False),
+    sa.Column("status_code", sa.SmallInteger, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

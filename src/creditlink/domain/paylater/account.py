@@ -12,7 +12,7 @@ rounded once, when a statement (or an `all` payment) bills it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -358,8 +358,10 @@ class PayLaterAccount:
                 field="amount",
                 rule="REFUND_ABOVE_PURCHASE",
             )
-        purchase.refunded_fen += amount_fen
-        purchase.refunded_on = on
+        purchase = replace(
+            purchase, refunded_fen=purchase.refunded_fen + amount_fen, refunded_on=on
+        )
+        self.purchases[purchase_ref] = purchase
         if self.written_off:
             self.recovered_fen += amount_fen
             return Allocation(recovery_fen=amount_fen)
@@ -492,7 +494,7 @@ class PayLaterAccount:
             terms=terms,
         )
         self.lines.remove(line)
-        purchase.plan_ref = plan_ref
+        self.purchases[purchase_ref] = replace(purchase, plan_ref=plan_ref)
         self.plans[plan_ref] = plan
         self.cycle.purchases_fen -= purchase.amount_fen
         return plan

@@ -28,7 +28,7 @@ class AccountStatus(StrEnum):
     WRITTEN_OFF = "written_off"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Purchase:
     ref: str
     on: date

@@ -12,6 +12,7 @@ import typer
 
 from creditlink import __version__
 from creditlink.interfaces.cli import (
+    apikeys,
     customers,
     demo,
     eod,
@@ -19,7 +20,9 @@ from creditlink.interfaces.cli import (
     loans,
     model,
     params,
+    portfolio,
     scenario,
+    serve,
     setup,
     twin,
 )
@@ -54,11 +57,14 @@ app.command("demo")(twin.demo)
 app.command("simulate")(twin.simulate)
 app.command("tour")(demo.demo)
 app.command("eod")(eod.eod)
+app.command("serve")(serve.serve)
+app.add_typer(apikeys.app, name="apikey")
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(loans.app, name="loan")
 app.add_typer(model.app, name="model")
 app.add_typer(params.app, name="params")
+app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(scenario.app, name="scenario")
 
 DEBUG_ENV = "CREDITLINK_DEBUG"

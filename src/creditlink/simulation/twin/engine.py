@@ -27,13 +27,15 @@ from creditlink.application import paylater as paylater_cases
 from creditlink.application.close_of_day import close_day
 from creditlink.application.customers import apply_for_credit
 from creditlink.application.ledger import verify_ledger
-from creditlink.application.parameters import set_parameters
+from creditlink.application.parameters import current_parameters, set_parameters
 from creditlink.application.paylater import Shortcut
+from creditlink.application.portfolio import NEUTRAL_POINTS
 from creditlink.bootstrap import Book, memory_book
 from creditlink.domain.calendar import add_months
 from creditlink.domain.delinquency import bucket_of
 from creditlink.domain.errors import CreditlinkError
 from creditlink.domain.loan.schedule import Method, due_dates
+from creditlink.risk.ecl import expected_credit_loss, grades_down, stage
 from creditlink.risk.scoring.scaling import Scaling
 from creditlink.simulation.twin.population import (
     CATEGORIES,
@@ -68,8 +70,6 @@ class TwinConfig:
     shock_month: int | None  # 1-based month from which the macro shock holds
     start: date = date(2027, 1, 1)
     partition_size: int = 2_500
-    lgd: float = 0.85
-    ccf: float = 0.5
 
     def month_start(self, month: int) -> date:
         return add_months(self.start, month, anchor_day=1)
@@ -123,14 +123,24 @@ class _Customer:
 class PartitionRun:
     """The books and customers of one partition under one policy."""
 
-    def __init__(self, config: TwinConfig, policy: Policy, people: Sequence[Person]):
+    def __init__(
+        self,
+        config: TwinConfig,
+        policy: Policy,
+        people: Sequence[Person],
+        *,
+        checked: bool = False,
+    ):
+        """`checked` runs the books on checked in-memory stores (slower; the result must be
+        the same, and a test holds the twin to that)."""
         self.config, self.policy = config, policy
         self.customers = {p.customer_id: _Customer(p) for p in people}
         if policy.siloed:
-            paylater_book, loan_book = memory_book(clock=CLOCK), memory_book(clock=CLOCK)
+            paylater_book = memory_book(clock=CLOCK, checked=checked)
+            loan_book = memory_book(clock=CLOCK, checked=checked)
             self.books: dict[str, Book] = {"paylater": paylater_book, "loan": loan_book}
         else:
-            book = memory_book(clock=CLOCK)
+            book = memory_book(clock=CLOCK, checked=checked)
             self.books = {"paylater": book, "loan": book}
         for book in self.distinct_books():
             if policy.changes:
@@ -373,7 +383,7 @@ class PartitionRun:
         if uniform(self.config.seed, person.index, month, 77) >= 0.35:
             return False
         with self.books["paylater"].store.reader() as uow:
-            due = uow.paylater.get(person.customer_id).due_fen()
+            due = uow.paylater.get(person.customer_id, read_only=True).due_fen()
         if due < 50_000 or not self._draw(customer, due // 100 * 100 + 100, on, month):
             return False
         self._repay_paylater(customer, Shortcut.DUE, on)
@@ -381,7 +391,8 @@ class PartitionRun:
 
     def _owes_paylater(self, customer: _Customer) -> bool:
         with self.books["paylater"].store.reader() as uow:
-            return uow.paylater.get(customer.person.customer_id).due_fen() > 0
+            account = uow.paylater.get(customer.person.customer_id, read_only=True)
+            return account.due_fen() > 0
 
     def _repay_paylater(self, customer: _Customer, shortcut: Shortcut, on: date) -> bool:
         """Pay; whether anything was due."""
@@ -469,7 +480,7 @@ class PartitionRun:
             current: dict[str, tuple[str, int]] = {}
             with book.store.reader() as uow:
                 if product == "paylater":
-                    for account in uow.paylater.all():
+                    for account in uow.paylater.all(read_only=True):
                         customer = self.customers[account.customer_id]
                         written_off = account.written_off
                         balance = 0 if written_off else account.principal_outstanding_fen()
@@ -481,7 +492,7 @@ class PartitionRun:
                         self._late(customer, product, dpd, month)
                 else:
                     limits: dict[str, int] = {}
-                    for loan in uow.loans.all():
+                    for loan in uow.loans.all(read_only=True):
                         customer = self.customers[loan.customer_id]
                         if not loan.active:
                             continue
@@ -537,10 +548,10 @@ class PartitionRun:
 
     def _ecl(self, end: date) -> None:
         """IFRS 9 stages and ECL = PD × LGD × EAD (TWIN.md), per account at the end."""
-        config = self.config
         for product in PRODUCTS:
             book = self.books[product]
             with book.store.reader() as uow:
+                values = current_parameters(uow).values
                 for customer_id, customer in self.customers.items():
                     onboarded_here = (
                         product in customer.grade_at_onboarding
@@ -551,41 +562,42 @@ class PartitionRun:
                         continue
                     record = uow.customers.get(customer_id)
                     limit = uow.limits.get(customer_id)
-                    points = record.score.points if record.score else 560
+                    points = record.score.points if record.score else NEUTRAL_POINTS
                     grade = record.score.grade if record.score else "D"
                     onboarded = customer.grade_at_onboarding.get(
                         product, customer.grade_at_onboarding.get("paylater", grade)
                     )
                     if product == "paylater":
-                        account = uow.paylater.get(customer_id)
+                        account = uow.paylater.get(customer_id, read_only=True)
                         written_off = account.written_off
                         drawn = 0 if written_off else account.principal_outstanding_fen()
                         undrawn = 0 if written_off else limit.available_paylater(end)
                         dpd = 0 if written_off else account.dpd(end)
                     else:
-                        active = [ln for ln in uow.loans.of_customer(customer_id) if ln.active]
+                        active = [
+                            ln
+                            for ln in uow.loans.of_customer(customer_id, read_only=True)
+                            if ln.active
+                        ]
                         written_off = uow.loans.written_off(customer_id) and not active
                         drawn = sum(ln.outstanding_principal_fen() for ln in active)
                         undrawn = 0
                         dpd = max((ln.dpd(end) for ln in active), default=0)
                         if not active and not written_off:
                             continue
-                    stage = 1
-                    if written_off or dpd >= 90:
-                        stage = 3
-                    elif dpd >= 30 or _grades_down(onboarded, grade) >= 2:
-                        stage = 2
-                    pd12 = SCALE.probability_bad(points)
-                    pd = {1: pd12, 2: 1 - (1 - pd12) ** 2, 3: 1.0}[stage]
-                    ead = drawn + config.ccf * undrawn
-                    self.out.ecl(stage, ead, pd * config.lgd * ead)
-
-
-def _grades_down(before: str, after: str) -> int:
-    order = "ABCDE"
-    if before not in order or after not in order:
-        return 0
-    return max(0, order.index(after) - order.index(before))
+                    figure = expected_credit_loss(
+                        stage=stage(
+                            dpd=dpd,
+                            written_off=written_off,
+                            grades_down=grades_down(onboarded, grade),
+                        ),
+                        points=points,
+                        drawn_fen=drawn,
+                        undrawn_fen=undrawn,
+                        lgd=values.ecl_lgd,
+                        ccf=values.ecl_ccf,
+                    )
+                    self.out.ecl(figure.stage, figure.exposure_fen, figure.ecl_fen)
 
 
 def _poisson(rate: float, u: float) -> int:
@@ -673,7 +685,7 @@ class _Figures:
         self.scores_at: dict[str, int] = {}
         self.first_30_by_customer: dict[str, int] = {}
         self.late: dict[str, int] = defaultdict(int)
-        self.ecl_stages = {s: {"accounts": 0, "ead_fen": 0, "ecl_fen": 0.0} for s in (1, 2, 3)}
+        self.ecl_stages = {s: {"accounts": 0, "ead_fen": 0, "ecl_fen": 0} for s in (1, 2, 3)}
         self.ledgers: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, int] = defaultdict(int)
 
@@ -731,10 +743,10 @@ class _Figures:
             self.late["loan"] += "loan" in late
             self.late["both"] += "paylater" in late and "loan" in late
 
-    def ecl(self, stage: int, ead: float, ecl: float) -> None:
+    def ecl(self, stage: int, ead_fen: int, ecl_fen: int) -> None:
         self.ecl_stages[stage]["accounts"] += 1
-        self.ecl_stages[stage]["ead_fen"] += round(ead)
-        self.ecl_stages[stage]["ecl_fen"] += ecl
+        self.ecl_stages[stage]["ead_fen"] += ead_fen
+        self.ecl_stages[stage]["ecl_fen"] += ecl_fen
 
     def ledger(self, name: str, ok: bool, entries: int) -> None:
         self.ledgers[name] = {"verified": ok, "entries": entries}
@@ -752,14 +764,14 @@ class _Figures:
             "model_scores": self.scores_at,
             "first_30": self.first_30_by_customer,
             "late": dict(self.late),
-            "ecl": {
-                str(s): {**v, "ecl_fen": round(v["ecl_fen"])} for s, v in self.ecl_stages.items()
-            },
+            "ecl": {str(s): dict(v) for s, v in self.ecl_stages.items()},
             "ledgers": self.ledgers,
             "statement_payments": dict(self.payments),
         }
 
 
-def run_partition(config: TwinConfig, policy: Policy, people: Sequence[Person]) -> dict[str, Any]:
+def run_partition(
+    config: TwinConfig, policy: Policy, people: Sequence[Person], *, checked: bool = False
+) -> dict[str, Any]:
     """Run one partition; the result is plain JSON-ready data."""
-    return PartitionRun(config, policy, people).run()
+    return PartitionRun(config, policy, people, checked=checked).run()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from creditlink.adapters.engines import check_engine, run_local, run_spark
 from creditlink.analytics.metrics import calibration, headline, merge, policy_figures
 from creditlink.domain.errors import InvalidInput
 from creditlink.simulation.twin.engine import MODEL_MONTH, Policy, TwinConfig, run_partition
@@ -25,7 +26,6 @@ Progress = Callable[[str, int], None]  # (policy name, customers done)
 
 LINKED = Policy("linked")
 SILOED = Policy("siloed", siloed=True)
-ENGINES = ("local", "spark")
 
 
 def check_config(config: TwinConfig) -> None:
@@ -46,88 +46,11 @@ def partitions(people: Sequence[Person], size: int) -> list[list[Person]]:
 
 
 def _run_task(
-    config: TwinConfig, policies: Sequence[Policy], chunks: Sequence[Sequence[Person]], task: Task
-) -> tuple[Task, dict[str, Any]]:
+    shared: tuple[TwinConfig, Sequence[Policy], Sequence[Sequence[Person]]], task: Task
+) -> dict[str, Any]:
+    config, policies, chunks = shared
     policy_index, partition_index = task
-    return task, run_partition(config, policies[policy_index], chunks[partition_index])
-
-
-_SHARED: dict[str, Any] = {}
-
-
-def _init_worker(config: TwinConfig, policies: Sequence[Policy], chunks: Sequence[Any]) -> None:
-    _SHARED.update(config=config, policies=policies, chunks=chunks)
-
-
-def _worker(task: Task) -> tuple[Task, dict[str, Any]]:
-    return _run_task(_SHARED["config"], _SHARED["policies"], _SHARED["chunks"], task)
-
-
-def _local(
-    config: TwinConfig,
-    policies: Sequence[Policy],
-    chunks: Sequence[Sequence[Person]],
-    tasks: Sequence[Task],
-    workers: int,
-    done: Callable[[Task], None],
-) -> dict[Task, dict[str, Any]]:
-    results: dict[Task, dict[str, Any]] = {}
-    if workers <= 1 or len(tasks) == 1:
-        for task in tasks:
-            results[task] = _run_task(config, policies, chunks, task)[1]
-            done(task)
-        return results
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-    with context.Pool(
-        workers, initializer=_init_worker, initargs=(config, policies, chunks)
-    ) as pool:
-        for task, result in pool.imap_unordered(_worker, tasks):
-            results[task] = result
-            done(task)
-    return results
-
-
-def _spark(
-    config: TwinConfig,
-    policies: Sequence[Policy],
-    chunks: Sequence[Sequence[Person]],
-    tasks: Sequence[Task],
-    done: Callable[[Task], None],
-) -> dict[Task, dict[str, Any]]:
-    try:
-        from pyspark.sql import SparkSession  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as error:
-        raise InvalidInput(
-            "the Spark engine needs PySpark: install the extra with `uv sync --extra spark`",
-            field="engine",
-            rule="ENGINE_AVAILABLE",
-        ) from error
-    spark = (
-        SparkSession.builder.master(os.environ.get("CREDITLINK_SPARK_MASTER", "local[*]"))
-        .appName("creditlink-twin")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        context = spark.sparkContext
-        shared = context.broadcast((config, list(policies), [list(c) for c in chunks]))
-
-        def run(task: Task) -> tuple[Task, dict[str, Any]]:
-            c, p, parts = shared.value
-            return _run_task(c, p, parts, task)
-
-        collected = context.parallelize(list(tasks), len(tasks)).map(run).collect()
-    finally:
-        spark.stop()
-    results = {}
-    for task, result in collected:
-        results[(task[0], task[1])] = result
-        done(task)
-    return results
+    return run_partition(config, policies[policy_index], chunks[partition_index])
 
 
 def simulate(
@@ -140,10 +63,7 @@ def simulate(
 ) -> dict[str, Any]:
     """Run every policy on the same customers; the metrics (TWIN.md) as plain data."""
     check_config(config)
-    if engine not in ENGINES:
-        raise InvalidInput(
-            f"must be one of {', '.join(ENGINES)}", field="engine", rule="ENGINE_KNOWN"
-        )
+    check_engine(engine)
     names = [p.name for p in policies]
     if len(set(names)) != len(names):
         raise InvalidInput("policy names must differ", field="policy", rule="POLICY_UNIQUE")
@@ -155,10 +75,19 @@ def simulate(
         if progress is not None:
             progress(policies[task[0]].name, len(chunks[task[1]]))
 
+    shared = (config, list(policies), [list(chunk) for chunk in chunks])
+    results: dict[Task, dict[str, Any]] = {}
     if engine == "spark":
-        results = _spark(config, policies, chunks, tasks, done)
+        finished: Iterable[tuple[Task, dict[str, Any]]] = run_spark(
+            _run_task, tasks, shared=shared, app_name="creditlink-twin"
+        )
     else:
-        results = _local(config, policies, chunks, tasks, workers or (os.cpu_count() or 1), done)
+        finished = run_local(
+            _run_task, tasks, shared=shared, workers=workers or (os.cpu_count() or 1)
+        )
+    for task, result in finished:
+        results[(task[0], task[1])] = result
+        done(task)
     figures: dict[str, Any] = {}
     ledgers: dict[str, Any] = {}
     for index, policy in enumerate(policies):

@@ -1,0 +1,171 @@
+"""API keys: who is calling the service, in which role, and for which customer.
+
+A key is `cl_` and 43 characters of URL-safe randomness (256 bits), shown once when it is
+made. Only its SHA-256 is stored: a key that random needs no salt or slow hash, because no
+one can guess it, and a stored digest tells nothing about the key. Roles:
+
+- `customer`: one customer's own data and operations (the key names the customer);
+- `operator`: onboarding, operations on any customer, working the alert queue;
+- `risk_admin`: all of that, and changing parameters;
+- `auditor`: reads everything, changes nothing.
+
+Which role may call what is decided at the edge (the HTTP routes); the core only says who
+the caller is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from creditlink.application.errors import CustomerNotFound
+from creditlink.application.ports import ApiKeyRecord, AuditRecord, Clock, UnitOfWork
+from creditlink.domain.errors import Conflict, InvalidInput, NotFound
+
+ROLES = ("customer", "operator", "risk_admin", "auditor")
+KEY_PREFIX = "cl_"
+KEY_LENGTH_MAX = 200  # anything longer is not one of ours, without asking the database
+LABEL_LENGTH_MAX = 100
+
+
+class ApiKeyNotFound(NotFound):
+    code = "API_KEY_NOT_FOUND"
+
+    def __init__(self, key_id: int):
+        super().__init__(f"no API key {key_id}", field="key_id", rule="API_KEY_EXISTS")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who an authenticated request acts for."""
+
+    key_id: int
+    role: str
+    customer_id: str | None
+
+    @property
+    def actor(self) -> str:
+        """The name the audit log records for what this key does."""
+        return f"apikey:{self.key_id}:{self.role}"
+
+
+def digest_of(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(
+    uow: UnitOfWork,
+    *,
+    role: str,
+    customer_id: str | None,
+    label: str,
+    actor: str,
+    clock: Clock,
+) -> tuple[str, Principal]:
+    """Make a key and return it (the only time it is seen) with the principal it stands for.
+    A customer key names an existing customer; no other role names one."""
+    if role not in ROLES:
+        raise InvalidInput(
+            f"must be one of {', '.join(ROLES)}, got {role!r}", field="role", rule="ROLE_KNOWN"
+        )
+    if role == "customer" and not customer_id:
+        raise InvalidInput(
+            "a customer key must name its customer",
+            field="customer_id",
+            rule="CUSTOMER_KEY_NAMES_CUSTOMER",
+        )
+    if role != "customer" and customer_id:
+        raise InvalidInput(
+            f"only a customer key names a customer, not a {role} key",
+            field="customer_id",
+            rule="ONLY_CUSTOMER_KEYS_NAME_CUSTOMER",
+        )
+    label = _label(label)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        if customer_id is not None and not uow.customers.exists(customer_id):
+            raise CustomerNotFound(customer_id)
+        stored = uow.api_keys.add(
+            ApiKeyRecord(
+                key_id=0,
+                digest=digest_of(key),
+                role=role,
+                customer_id=customer_id,
+                label=label,
+                created_at=clock.now(),
+                created_by=actor,
+            )
+        )
+        uow.audit.record(
+            AuditRecord(
+                at=stored.created_at,
+                actor=actor,
+                action="apikey.create",
+                subject=f"apikey:{stored.key_id}",
+                reason=label or "API key created",
+                details={"role": role, "customer_id": customer_id, "label": label},
+            )
+        )
+        uow.commit()
+    return key, Principal(key_id=stored.key_id, role=role, customer_id=customer_id)
+
+
+def authenticate(uow: UnitOfWork, key: str) -> Principal | None:
+    """The principal a key stands for, or None for a key that is unknown or revoked."""
+    if not key.startswith(KEY_PREFIX) or len(key) > KEY_LENGTH_MAX:
+        return None
+    digest = digest_of(key)
+    with uow:
+        stored = uow.api_keys.find_by_digest(digest)
+    if stored is None or stored.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(stored.digest, digest):  # the lookup matched; say so in time
+        return None
+    return Principal(key_id=stored.key_id, role=stored.role, customer_id=stored.customer_id)
+
+
+def revoke_api_key(
+    uow: UnitOfWork, *, key_id: int, actor: str, reason: str, clock: Clock
+) -> ApiKeyRecord:
+    """Stop a key from working, at once and for good."""
+    with uow:
+        stored = uow.api_keys.get(key_id)
+        if stored is None:
+            raise ApiKeyNotFound(key_id)
+        if stored.revoked_at is not None:
+            raise Conflict(
+                f"API key {key_id} was already revoked", field="key_id", rule="API_KEY_ACTIVE"
+            )
+        at = clock.now()
+        uow.api_keys.revoke(key_id, at=at)
+        uow.audit.record(
+            AuditRecord(
+                at=at,
+                actor=actor,
+                action="apikey.revoke",
+                subject=f"apikey:{key_id}",
+                reason=reason,
+                details={"role": stored.role, "customer_id": stored.customer_id},
+            )
+        )
+        uow.commit()
+    return dataclasses.replace(stored, revoked_at=at)
+
+
+def list_api_keys(uow: UnitOfWork) -> list[ApiKeyRecord]:
+    with uow:
+        return uow.api_keys.list()
+
+
+def _label(text: str) -> str:
+    label = " ".join(text.split())
+    if len(label) > LABEL_LENGTH_MAX:
+        raise InvalidInput(
+            f"must be at most {LABEL_LENGTH_MAX} characters", field="label", rule="LABEL_LENGTH"
+        )
+    if any(not character.isprintable() for character in label):
+        raise InvalidInput("must be printable characters only", field="label", rule="LABEL_FORMAT")
+    return label

@@ -1,0 +1,54 @@
+"""`creditlink serve`: the HTTP API (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from creditlink.interfaces.cli.options import Db
+
+APP_FACTORY = "creditlink.interfaces.http.app:app_from_environment"
+
+
+def serve(
+    db: Db = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (each with its own pool).")
+    ] = 1,
+) -> None:
+    """Serve the HTTP API and the dashboard: /docs, /openapi.json, /healthz, /metrics."""
+    import os
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from creditlink.bootstrap import DATABASE_ENV, open_book
+    from creditlink.interfaces.cli.output import console
+    from creditlink.interfaces.cli.setup import _redact
+    from creditlink.interfaces.http.metrics import MULTIPROCESS_ENV
+
+    # Open the book once here, so that its schema is migrated before any worker starts,
+    # and so that a wrong URL is one clear error, not one per worker.
+    book = open_book(db)
+    book.store.dispose()
+    os.environ[DATABASE_ENV] = book.url
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # Every worker writes its samples here; /metrics adds them up (see http/metrics.py).
+        metrics_dir = tempfile.mkdtemp(prefix="creditlink-metrics-")
+        os.environ[MULTIPROCESS_ENV] = metrics_dir
+    console(stderr=True).print(
+        f"Serving [bold]{_redact(book.url)}[/] on http://{host}:{port} "
+        f"with {workers} worker{'s' if workers > 1 else ''} (Ctrl-C to stop)."
+    )
+    try:
+        uvicorn.run(
+            APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info"
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

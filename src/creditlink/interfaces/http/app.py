@@ -1,0 +1,87 @@
+"""The FastAPI application: `create_app` for tests and embedding, `app_from_environment`
+for `creditlink serve` (uvicorn imports it by name in each worker).
+
+`app.state` holds:
+- `book`: the `creditlink.bootstrap.Book` served (store, clock, actor, URL);
+- `metrics`: the `HttpMetrics` behind `/metrics`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from creditlink import __version__
+from creditlink.bootstrap import DATABASE_ENV, Book, open_book
+from creditlink.interfaces import web
+from creditlink.interfaces.http import problems
+from creditlink.interfaces.http.metrics import HttpMetrics, MetricsMiddleware
+from creditlink.interfaces.http.problems import PROBLEM_MEDIA_TYPE
+from creditlink.interfaces.http.routes import alerts, customers, paylater, service
+
+DESCRIPTION = """\
+PayLater and Cash Loan on one shared risk core, with one joint limit per customer.
+
+Authenticate with an API key (`creditlink apikey create`): `Authorization: Bearer <key>`
+or `X-API-Key: <key>`. Money is integer fen; rates are decimal strings. Money-moving POSTs
+need an `Idempotency-Key` header. Errors are RFC 9457 problem details
+(`application/problem+json`) naming the field and the rule.
+"""
+
+
+def create_app(*, db_url: str | None = None, book: Book | None = None) -> FastAPI:
+    """The API over `book`, or over the book at `db_url` (opened, and migrated on first use,
+    here; closed when the app shuts down). Given a book, the caller closes it."""
+    owned = book is None
+    served = book if book is not None else open_book(db_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            served.store.dispose()
+
+    app = FastAPI(
+        title="creditlink",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.book = served
+    app.state.metrics = HttpMetrics()
+    problems.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    for module in (service, customers, paylater, alerts):
+        app.include_router(module.router)
+    _publish_problems_as_problem_json(app)
+    web.mount(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app over the book named by CREDITLINK_DB: uvicorn's factory for `serve`."""
+    return create_app(db_url=os.environ.get(DATABASE_ENV))
+
+
+def _publish_problems_as_problem_json(app: FastAPI) -> None:
+    """Say in /openapi.json that errors come as `application/problem+json`, as they do."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[0] in "45" and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,96 @@
+"""The alert queue: list alerts, show one, acknowledge, escalate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from creditlink.application.alerts import acknowledge_alert, alert_page, escalate_alert, get_alert
+from creditlink.application.queries import PAGE_LIMIT_MAX
+from creditlink.interfaces.http.auth import CUSTOMER, Anyone, Staff, check_customer_access
+from creditlink.interfaces.http.deps import BookDep
+from creditlink.interfaces.http.schemas import (
+    ERROR_RESPONSES,
+    AlertActionRequest,
+    AlertOut,
+    AlertPage,
+)
+
+router = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OFFSET_MAX = 1_000_000_000
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(
+    principal: Anyone,
+    book: BookDep,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Annotated[Literal["open", "acknowledged", "escalated"] | None, Query()] = None,
+    kind: Annotated[Literal["alert", "recovery"] | None, Query()] = None,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 50,
+) -> AlertPage:
+    """Alerts, newest first, filtered by customer, status and kind. A customer key sees
+    only its own customer's."""
+    if principal.role == CUSTOMER:
+        if customer_id is not None:
+            check_customer_access(principal, customer_id)
+        customer_id = principal.customer_id
+    page = alert_page(
+        book.store.reader(),
+        customer_id=customer_id,
+        status=status,
+        kind=kind,
+        offset=offset,
+        limit=limit,
+    )
+    return AlertPage(
+        items=[AlertOut.of(alert) for alert in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertOut)
+def show_alert(principal: Anyone, alert_id: AlertId, book: BookDep) -> AlertOut:
+    alert = get_alert(book.store.reader(), alert_id=alert_id)
+    check_customer_access(principal, alert.customer_id)
+    return AlertOut.of(alert)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut)
+def acknowledge(
+    principal: Staff,
+    alert_id: AlertId,
+    book: BookDep,
+    body: AlertActionRequest | None = None,
+) -> AlertOut:
+    """Take an open or escalated alert off the queue; `note` is optional. 409 when it is
+    already acknowledged."""
+    alert = acknowledge_alert(
+        book.store.unit_of_work(),
+        alert_id=alert_id,
+        actor=principal.actor,
+        note=body.note if body else "",
+        clock=book.clock,
+    )
+    return AlertOut.of(alert)
+
+
+@router.post("/alerts/{alert_id}/escalate", response_model=AlertOut)
+def escalate(
+    principal: Staff, alert_id: AlertId, body: AlertActionRequest, book: BookDep
+) -> AlertOut:
+    """Hand an open or acknowledged alert to a risk officer; `note` says why (required).
+    409 when it is already escalated, or records a recovery."""
+    alert = escalate_alert(
+        book.store.unit_of_work(),
+        alert_id=alert_id,
+        actor=principal.actor,
+        note=body.note,
+        clock=book.clock,
+    )
+    return AlertOut.of(alert)

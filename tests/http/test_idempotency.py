@@ -1,0 +1,138 @@
+"""Idempotency-Key on money-moving POSTs: replay, conflict, missing, and after a restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from creditlink.bootstrap import Book, open_book
+from creditlink.interfaces.http.app import create_app
+from tests.conftest import CLOCK, add_customer
+from tests.http.conftest import Keys, assert_problem, auth, make_key
+
+PATH = "/customers/c1/paylater/purchases"
+PURCHASE = {
+    "ref": "p1",
+    "amount_fen": 25_000,
+    "merchant": "Grocer",
+    "category": "retail",
+    "on": "2026-01-05",
+}
+
+
+def _ledger_entries(book: Book) -> int:
+    with book.store.reader() as uow:
+        return uow.ledger.count()
+
+
+def test_the_same_key_and_body_return_the_first_response_and_post_once(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    headers = auth(keys.operator, **{"Idempotency-Key": "order-1"})
+    first = client.post(PATH, json=PURCHASE, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["approved"] is True
+    assert "idempotent-replayed" not in first.headers
+    # The same body again, written with other spacing and key order.
+    reordered = json.dumps(dict(reversed(list(PURCHASE.items()))), indent=2)
+    again = client.post(
+        PATH, content=reordered, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert _ledger_entries(book) == 1
+    shown = client.get("/customers/c1", headers=auth(keys.operator)).json()
+    assert shown["limits"]["used_paylater_fen"] == 25_000
+
+
+def test_the_same_key_with_another_body_is_a_conflict_and_posts_nothing(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    headers = auth(keys.operator, **{"Idempotency-Key": "order-2"})
+    assert client.post(PATH, json=PURCHASE, headers=headers).status_code == 201
+    other = client.post(PATH, json={**PURCHASE, "amount_fen": 26_000}, headers=headers)
+    body = assert_problem(other, 409, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key")
+    assert "order-2" in body["detail"]
+    elsewhere = client.post("/customers/c2/paylater/purchases", json=PURCHASE, headers=headers)
+    assert_problem(elsewhere, 409, "IDEMPOTENCY_KEY_REUSED")
+    assert _ledger_entries(book) == 1
+
+
+def test_a_money_moving_post_without_a_key_is_refused_naming_the_header(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    response = client.post(PATH, json=PURCHASE, headers=auth(keys.operator))
+    body = assert_problem(response, 428, "IDEMPOTENCY_KEY_REQUIRED", "Idempotency-Key")
+    assert "Idempotency-Key" in body["detail"]
+    too_long = client.post(
+        PATH, json=PURCHASE, headers=auth(keys.operator, **{"Idempotency-Key": "k" * 129})
+    )
+    assert_problem(too_long, 422, "STRING_TOO_LONG", "Idempotency-Key")
+    assert _ledger_entries(book) == 0
+
+
+def test_a_declined_purchase_is_answered_200_and_replayed_as_declined(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    headers = auth(keys.operator, **{"Idempotency-Key": "big-1"})
+    too_big = {**PURCHASE, "amount_fen": 100_000_000}
+    first = client.post(PATH, json=too_big, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["approved"] is False
+    assert first.json()["entry_id"] is None
+    assert "LIMIT_EXCEEDED" in first.json()["decision"]["reasons"]
+    again = client.post(PATH, json=too_big, headers=headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert _ledger_entries(book) == 0
+
+
+def test_a_refused_request_leaves_its_key_free(client: TestClient, keys: Keys, book: Book) -> None:
+    headers = auth(keys.operator, **{"Idempotency-Key": "retry-me"})
+    unknown = client.post("/customers/c9/paylater/purchases", json=PURCHASE, headers=headers)
+    assert_problem(unknown, 404, "CUSTOMER_EXISTS", "customer_id")
+    invalid = client.post(PATH, json={**PURCHASE, "amount_fen": 0}, headers=headers)
+    assert_problem(invalid, 422, "GREATER_THAN", "amount_fen")
+    fixed = client.post(PATH, json=PURCHASE, headers=headers)
+    assert fixed.status_code == 201
+    assert _ledger_entries(book) == 1
+
+
+def test_replays_survive_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    book = open_book(url, clock=CLOCK)
+    add_customer(book.store, "c1", sequence=1)
+    headers = auth(make_key(book, "operator"), **{"Idempotency-Key": "before-restart"})
+    with TestClient(create_app(book=book)) as client:
+        first = client.post(PATH, json=PURCHASE, headers=headers)
+    book.store.dispose()
+    assert first.status_code == 201
+    reopened = open_book(url, clock=CLOCK)
+    with TestClient(create_app(book=reopened)) as client:
+        again = client.post(PATH, json=PURCHASE, headers=headers)
+        other = client.post(PATH, json={**PURCHASE, "ref": "p2"}, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    assert other.status_code == 409
+    assert _ledger_entries(reopened) == 1
+    reopened.store.dispose()
+
+
+def test_onboarding_takes_a_key_when_one_is_sent(client: TestClient, keys: Keys) -> None:
+    from tests.conftest import national_id
+
+    body = {
+        "customer_id": "k1",
+        "name": "Zhao Min",
+        "national_id": national_id(31),
+        "mobile": "13700000000",
+        "joint_limit_fen": 300_000,
+    }
+    headers = auth(keys.operator, **{"Idempotency-Key": "onboard-k1"})
+    first = client.post("/customers", json=body, headers=headers)
+    again = client.post("/customers", json=body, headers=headers)
+    assert first.status_code == 201
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"

@@ -1,0 +1,91 @@
+"""`creditlink serve` as a user runs it: two worker processes on one SQLite book."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from creditlink.bootstrap import open_book
+from tests.conftest import add_customer
+from tests.http.conftest import make_key
+
+START_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not become healthy:\n{log.read_text()}")
+
+
+def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    book = open_book(url)
+    add_customer(book.store, "c1", sequence=1)
+    key = make_key(book, "operator")
+    book.store.dispose()
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from creditlink.interfaces.cli.main import run; run()",
+                "serve",
+                "--db",
+                url,
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+            ],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base, server, log)
+        headers = {"Authorization": f"Bearer {key}"}
+        requests = 20
+        for _ in range(requests):
+            response = httpx2.get(f"{base}/customers/c1", headers=headers, timeout=10)
+            assert response.status_code == 200
+            assert response.json()["national_id"].count("*") == 8
+        metrics = httpx2.get(f"{base}/metrics", timeout=10).text
+        line = (
+            "creditlink_http_requests_total"
+            '{method="GET",route="/customers/{customer_id}",status="200"}'
+        )
+        [counted] = [row for row in metrics.splitlines() if row.startswith(line)]
+        assert float(counted.split()[-1]) == requests  # every worker's requests, added up
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

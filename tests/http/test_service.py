@@ -1,0 +1,106 @@
+"""The service around the routes: health, metrics, the OpenAPI document, HTTP's own errors."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from creditlink.bootstrap import Book
+from creditlink.interfaces.http import app as app_module
+from creditlink.interfaces.http.app import create_app
+from tests.http.conftest import PROBLEM, Keys, auth
+
+
+def test_healthz_answers_ok_without_a_key(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+def test_healthz_says_503_when_the_database_does_not_answer(
+    client: TestClient, book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> object:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(book.store, "reader", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["rule"] == "DATABASE_REACHABLE"
+    assert "refused" not in response.text
+
+
+def test_metrics_count_requests_by_route_template_and_status(
+    client: TestClient, keys: Keys
+) -> None:
+    for customer_id in ("c1", "c2", "c9"):
+        client.get(f"/customers/{customer_id}", headers=auth(keys.operator))
+    text = client.get("/metrics").text
+    ok = (
+        'creditlink_http_requests_total{method="GET",route="/customers/{customer_id}",status="200"}'
+    )
+    missing = (
+        'creditlink_http_requests_total{method="GET",route="/customers/{customer_id}",status="404"}'
+    )
+    assert f"{ok} 2.0" in text
+    assert f"{missing} 1.0" in text
+    assert "creditlink_http_request_duration_seconds_bucket" in text
+    assert "/customers/c1" not in text  # templates, never raw paths
+
+
+def test_the_openapi_document_describes_the_routes_and_their_problems(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    for path in ("/customers", "/customers/{customer_id}", "/alerts", "/healthz"):
+        assert path in paths
+    purchase = paths["/customers/{customer_id}/paylater/purchases"]["post"]
+    key = next(p for p in purchase["parameters"] if p["name"] == "Idempotency-Key")
+    assert (key["in"], key["required"]) == ("header", True)
+    assert set(purchase["responses"]) >= {"200", "201", "401", "403", "409", "422", "428"}
+    for status, response in purchase["responses"].items():
+        media = set(response.get("content", {}))
+        assert media == ({PROBLEM} if status[0] == "4" else {"application/json"})
+    schemes = document["components"]["securitySchemes"]
+    assert {scheme["type"] for scheme in schemes.values()} == {"http", "apiKey"}
+    assert "national_id" in document["components"]["schemas"]["CustomerOut"]["properties"]
+
+
+def test_unknown_paths_and_methods_are_problems_too(client: TestClient) -> None:
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith(PROBLEM)
+    assert missing.json()["type"] == "about:blank"
+    wrong_method = client.delete("/customers")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["title"] == "Method Not Allowed"
+    assert wrong_method.headers["allow"]
+
+
+def test_a_server_error_says_nothing_of_its_cause(
+    book: Book, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from creditlink.interfaces.http.routes import customers
+
+    def failing(*_: object, **__: object) -> object:
+        raise RuntimeError("secret table creditlink_internal is corrupt")
+
+    monkeypatch.setattr(customers, "show_customer", failing)
+    with TestClient(create_app(book=book), raise_server_exceptions=False) as client:
+        response = client.get("/customers/c1", headers=auth(keys.operator))
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["status"] == 500
+    assert "secret" not in response.text
+    assert "RuntimeError" not in response.text
+
+
+def test_the_factory_serves_the_book_named_in_the_environment(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/env.db"
+    monkeypatch.setenv("CREDITLINK_DB", url)
+    app = app_module.app_from_environment()
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+    assert app.state.book.url == url
