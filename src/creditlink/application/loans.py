@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from functools import cache
 
 from creditlink.application.business_date import require_open
 from creditlink.application.decisions import context_for, judge, record_decision
@@ -43,6 +44,7 @@ L = Product.LOAN
 CASH = Account(AccountCode.FUNDING_CASH)
 
 
+@cache  # accounts are immutable values; one per code
 def _account(code: AccountCode) -> Account:
     return Account(code, L)
 

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from enum import StrEnum
+from functools import cache
 
 from creditlink.application.business_date import require_open
 from creditlink.application.decisions import (
@@ -48,6 +49,7 @@ P = Product.PAYLATER
 CASH = Account(AccountCode.FUNDING_CASH)
 
 
+@cache  # accounts are immutable values; one per code
 def _account(code: AccountCode) -> Account:
     return Account(code, P)
 

@@ -236,6 +236,8 @@ class JointLimit:
     def with_usage(self, product: Product, used_fen: int) -> JointLimit:
         """The product's records say what is unpaid; this keeps the limit's usage equal."""
         assert used_fen >= 0, used_fen
+        if used_fen == self.used(product):
+            return self  # unchanged (a limit is an immutable value)
         if product is Product.PAYLATER:
             return replace(self, used_paylater_fen=used_fen)
         return replace(self, used_loan_fen=used_fen)
