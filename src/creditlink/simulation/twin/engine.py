@@ -14,9 +14,10 @@ any engine, and add up to the same result.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -774,4 +775,19 @@ def run_partition(
     config: TwinConfig, policy: Policy, people: Sequence[Person], *, checked: bool = False
 ) -> dict[str, Any]:
     """Run one partition; the result is plain JSON-ready data."""
-    return PartitionRun(config, policy, people, checked=checked).run()
+    with _rare_garbage_collection():
+        return PartitionRun(config, policy, people, checked=checked).run()
+
+
+@contextlib.contextmanager
+def _rare_garbage_collection() -> Iterator[None]:
+    """A partition's books hold millions of objects that live to its end, and Python's
+    cycle collector would scan them all again and again: with its default thresholds it took
+    a third of the time of a 1,000-customer partition, and a growing share as partitions
+    grow. The books make few reference cycles, so collect rarely while a partition runs."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
