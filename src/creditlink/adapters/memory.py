@@ -32,6 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from itertools import islice
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -875,23 +876,64 @@ class _Audit:
 
 
 class MemoryUnitOfWork:
+    """The repositories are made when first used: most units of work touch a few of them."""
+
     def __init__(self, state: MemoryState):
         self._state = state
         self._undo: list[Undo] = []
-        self.customers = _Customers(state, self._undo)
-        self.limits = _Limits(state, self._undo)
-        self.ledger = _Ledger(state, self._undo)
-        self.parameters = _Parameters(state, self._undo)
-        self.audit = _Audit(state, self._undo)
         self._lent: Lent = []
-        self.paylater = _PayLater(state, self._undo, self._lent)
-        self.loans = _Loans(state, self._undo, self._lent)
-        self.decisions = _Decisions(state, self._undo)
-        self.alerts = _Alerts(state, self._undo)
-        self.eod = _CloseOfDay(state, self._undo)
-        self.portfolio = _Portfolio(state, self._undo)
-        self.api_keys = _ApiKeys(state, self._undo)
-        self.responses = _Responses(state, self._undo)
+
+    @cached_property
+    def customers(self) -> _Customers:
+        return _Customers(self._state, self._undo)
+
+    @cached_property
+    def limits(self) -> _Limits:
+        return _Limits(self._state, self._undo)
+
+    @cached_property
+    def ledger(self) -> _Ledger:
+        return _Ledger(self._state, self._undo)
+
+    @cached_property
+    def parameters(self) -> _Parameters:
+        return _Parameters(self._state, self._undo)
+
+    @cached_property
+    def audit(self) -> _Audit:
+        return _Audit(self._state, self._undo)
+
+    @cached_property
+    def paylater(self) -> _PayLater:
+        return _PayLater(self._state, self._undo, self._lent)
+
+    @cached_property
+    def loans(self) -> _Loans:
+        return _Loans(self._state, self._undo, self._lent)
+
+    @cached_property
+    def decisions(self) -> _Decisions:
+        return _Decisions(self._state, self._undo)
+
+    @cached_property
+    def alerts(self) -> _Alerts:
+        return _Alerts(self._state, self._undo)
+
+    @cached_property
+    def eod(self) -> _CloseOfDay:
+        return _CloseOfDay(self._state, self._undo)
+
+    @cached_property
+    def portfolio(self) -> _Portfolio:
+        return _Portfolio(self._state, self._undo)
+
+    @cached_property
+    def api_keys(self) -> _ApiKeys:
+        return _ApiKeys(self._state, self._undo)
+
+    @cached_property
+    def responses(self) -> _Responses:
+        return _Responses(self._state, self._undo)
 
     def __enter__(self) -> Self:
         self._state.lock.acquire()

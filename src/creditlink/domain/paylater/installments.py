@@ -83,9 +83,9 @@ def plan_apr(principal_fen: int, payments_fen: list[int]) -> Decimal:
 
 
 def _float_root(principal_fen: int, payments_fen: list[int]) -> float:
-    """The monthly rate to float precision, by bisection: Newton's starting point."""
+    """The monthly rate to about 1e-12, by bisection: Newton's starting point."""
     low, high = 0.0, 1.0
-    for _ in range(60):
+    for _ in range(40):
         middle = (low + high) / 2
         value = sum(p / (1 + middle) ** k for k, p in enumerate(payments_fen, start=1))
         low, high = (middle, high) if value > principal_fen else (low, middle)
