@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
 
-from creditlink.application.ports import AlertRecord, DecisionRecord, UnitOfWork
+from creditlink.application.ports import AlertRecord, AuditRecord, DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
 from creditlink.domain.errors import InvalidInput
@@ -102,3 +102,24 @@ def limit_figures(limit: JointLimit, on: date) -> dict[str, str]:
         "available_paylater": format_fen(limit.available_paylater(on)),
         "available_loan": format_fen(limit.available_loan(on)),
     }
+
+
+def decision_page(
+    uow: UnitOfWork, *, customer_id: str | None = None, offset: int, limit: int
+) -> Page[DecisionRecord]:
+    """Decisions, newest first (all, or one customer's), `limit` of them from `offset`, with
+    how many there are in all. A customer named must exist."""
+    check_paging(offset=offset, limit=limit)
+    with uow:
+        if customer_id is not None:
+            uow.customers.get(customer_id)  # CustomerNotFound for an unknown one
+        found = uow.decisions.list(customer_id=customer_id)
+    found.reverse()
+    return Page(items=found[offset : offset + limit], total=len(found), offset=offset, limit=limit)
+
+
+def audit_page(uow: UnitOfWork, *, offset: int, limit: int) -> list[AuditRecord]:
+    """The audit log, newest first: `limit` records from `offset`."""
+    check_paging(offset=offset, limit=limit)
+    with uow:
+        return uow.audit.recent(limit=offset + limit)[offset:]

@@ -1260,6 +1260,11 @@ class _Responses:
         from sqlalchemy.dialects import postgresql, sqlite
 
         dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        if dialect is postgresql:
+            # A kept response need not wait for its WAL flush: if a crash loses it, the retry
+            # runs the use case again, which replays its own (durable) first result. Only
+            # this transaction is affected (LOCAL), and it holds nothing else.
+            self._c.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
         values = {
             field.name: getattr(response, field.name) for field in dataclasses.fields(response)
         }

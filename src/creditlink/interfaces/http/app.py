@@ -21,7 +21,18 @@ from creditlink.interfaces import web
 from creditlink.interfaces.http import problems
 from creditlink.interfaces.http.metrics import HttpMetrics, MetricsMiddleware
 from creditlink.interfaces.http.problems import PROBLEM_MEDIA_TYPE
-from creditlink.interfaces.http.routes import alerts, customers, paylater, service
+from creditlink.interfaces.http.routes import (
+    alerts,
+    books,
+    customers,
+    decisions,
+    incidents,
+    limits,
+    loans,
+    parameters,
+    paylater,
+    service,
+)
 
 DESCRIPTION = """\
 PayLater and Cash Loan on one shared risk core, with one joint limit per customer.
@@ -55,7 +66,18 @@ def create_app(*, db_url: str | None = None, book: Book | None = None) -> FastAP
     app.state.metrics = HttpMetrics()
     problems.install(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    for module in (service, customers, paylater, alerts):
+    for module in (
+        service,
+        customers,
+        limits,
+        paylater,
+        loans,
+        decisions,
+        alerts,
+        parameters,
+        incidents,
+        books,
+    ):
         app.include_router(module.router)
     _publish_problems_as_problem_json(app)
     web.mount(app)

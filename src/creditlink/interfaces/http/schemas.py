@@ -7,13 +7,13 @@ they do not know, so a misspelt field is an error, not silently ignored.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Annotated
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from creditlink.application.customers import CustomerView
-from creditlink.application.ports import AlertRecord, DecisionRecord
+from creditlink.application.ports import AlertRecord, DecisionRecord, Incident
 from creditlink.domain.customer import Customer
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.money import AMOUNT_FEN_MAX
@@ -24,6 +24,15 @@ AmountFen = Annotated[
 LimitFen = Annotated[
     int, Field(strict=True, ge=0, le=AMOUNT_FEN_MAX, description="A limit in fen (≥ 0).")
 ]
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times are kept in UTC; a store that drops the offset (SQLite) gets it back here, so
+    that every time sent is RFC 3339 with its offset."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 Ref = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
 
 
@@ -266,7 +275,7 @@ class AlertOut(BaseModel):
     evidence: str
     status: str = Field(description="open, acknowledged or escalated.")
     status_by: str | None
-    status_at: datetime | None
+    status_at: Timestamp | None
     status_note: str | None
 
     @classmethod
@@ -296,6 +305,428 @@ class AlertPage(BaseModel):
 
 class AlertActionRequest(RequestBody):
     note: str = Field("", max_length=2000, description="Why; required to escalate.")
+
+
+# -- limits ------------------------------------------------------------------------------
+
+
+Reason = Annotated[
+    str, Field(min_length=1, max_length=2000, description="Why: kept in the audit log.")
+]
+
+
+class LimitChangeRequest(RequestBody):
+    """Decreases take effect at once, increases after `limit.increase_delay_days`."""
+
+    joint_limit_fen: LimitFen | None = None
+    cap_paylater_fen: LimitFen | None = None
+    cap_loan_fen: LimitFen | None = None
+    reason: Reason
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+class LimitChangeOut(BaseModel):
+    applied_now: dict[str, int] = Field(description="What took effect at once, in fen.")
+    pending_from: date | None = Field(description="When a held increase takes effect.")
+    limits: LimitsOut
+
+
+class TemporaryLimitRequest(RequestBody):
+    amount_fen: AmountFen
+    expires_on: date = Field(description="The last day it is valid.")
+    reason: Reason
+    on: date | None = Field(None, description="Business date, its first day (default: today).")
+
+
+# -- PayLater: refunds, repayments, statements, plans --------------------------------------
+
+ShortcutName = Literal["minimum", "due", "all"]
+
+
+class RefundRequest(RequestBody):
+    purchase_ref: Ref
+    amount_fen: AmountFen
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+class EntryOut(BaseModel):
+    customer_id: str
+    amount_fen: int = Field(description="What was paid or refunded; 0 when nothing was due.")
+    entry_id: int | None = Field(description="The ledger entry posted; null when none was.")
+
+
+class RepaymentRequest(RequestBody):
+    """Repay `amount_fen`, or what a shortcut comes to (`minimum`, `due`, `all`)."""
+
+    amount_fen: AmountFen | None = None
+    shortcut: ShortcutName | None = None
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+class StatementOut(BaseModel):
+    statement_date: date
+    due_date: date
+    previous_balance_fen: int
+    purchases_fen: int
+    refunds_fen: int
+    installments_billed_fen: int
+    interest_fen: int
+    payments_fen: int
+    converted_fen: int
+    new_balance_fen: int
+    minimum_payment_fen: int
+    minimum_unmet_fen: int
+    amount_still_due_fen: int
+    paid_in_full: bool
+    minimum_met_on: date | None
+
+
+class InstallmentOut(BaseModel):
+    k: int
+    statement_date: date
+    principal_fen: int
+    fee_fen: int
+    status: str
+    principal_paid_fen: int
+    fee_paid_fen: int
+
+
+class PlanOut(BaseModel):
+    plan_ref: str
+    source: str = Field(description="purchase or statement.")
+    source_ref: str = Field(description="The purchase ref, or the statement date.")
+    created_on: date
+    periods: int
+    principal_fen: int
+    fee_fen: int
+    fee_rate: str
+    apr: str
+    status: str
+    unbilled_principal_fen: int
+    installments: list[InstallmentOut]
+
+
+class PayLaterOut(BaseModel):
+    customer_id: str
+    as_of: date
+    status: str
+    statement_day: int
+    principal_outstanding_fen: int
+    unbilled_principal_fen: int
+    billed_due_fen: int
+    minimum_unmet_fen: int
+    credit_balance_fen: int
+    dpd: int
+    purchases: int
+    statements: int
+    plans: int
+
+
+class ConversionRequest(RequestBody):
+    """Convert a purchase not yet billed (`purchase_ref`) or a statement's unpaid revolving
+    principal (`statement_date`) into a plan of `periods` installments."""
+
+    plan_ref: Ref
+    periods: int = Field(strict=True, ge=1, le=60)
+    purchase_ref: Ref | None = None
+    statement_date: date | None = None
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+class ConversionOut(BaseModel):
+    customer_id: str
+    plan_ref: str
+    approved: bool
+    decision: DecisionOut
+    plan: PlanOut | None
+
+
+class SettlementRequest(RequestBody):
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+# -- loans -------------------------------------------------------------------------------
+
+LoanMethod = Literal["equal_installment", "equal_principal", "interest_first"]
+
+
+class QuotedInstallmentOut(BaseModel):
+    k: int
+    due_date: date
+    principal_fen: int
+    interest_fen: int
+    total_fen: int
+
+
+class QuoteOut(BaseModel):
+    principal_fen: int
+    term_months: int
+    method: str
+    daily_rate: str
+    apr: str
+    drawn_on: date
+    total_interest_fen: int
+    total_repaid_fen: int
+    installments: list[QuotedInstallmentOut]
+
+
+class DrawRequest(RequestBody):
+    ref: Ref = Field(description="The loan's reference, unique per customer.")
+    amount_fen: AmountFen
+    term_months: int = Field(strict=True, ge=1, le=120)
+    method: LoanMethod
+    on: date | None = Field(None, description="Business date (default: today).")
+    at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
+
+
+class DrawOut(BaseModel):
+    customer_id: str
+    ref: str
+    amount_fen: int
+    approved: bool
+    decision: DecisionOut
+    entry_id: int | None = Field(description="The ledger entry posted, when approved.")
+
+
+class LoanInstallmentOut(BaseModel):
+    k: int
+    due_date: date
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
+    principal_paid_fen: int
+    interest_paid_fen: int
+    penalty_paid_fen: int
+    billed: bool
+    state: str = Field(description="pending, due, overdue, paid or cancelled.")
+
+
+class LoanOut(BaseModel):
+    ref: str
+    customer_id: str
+    principal_fen: int
+    term_months: int
+    method: str
+    daily_rate: str
+    apr: str
+    drawn_on: date
+    status: str
+    outstanding_principal_fen: int
+    dpd: int
+    as_of: date
+    installments: list[LoanInstallmentOut]
+
+
+class LoanList(BaseModel):
+    items: list[LoanOut]
+
+
+class LoanRepaymentRequest(RequestBody):
+    """Repay `amount_fen`, or what a shortcut comes to (`minimum`/`due`: everything past due
+    and due today; `all`: the payoff)."""
+
+    amount_fen: AmountFen | None = None
+    shortcut: ShortcutName | None = None
+    on: date | None = Field(None, description="Business date (default: today).")
+
+
+# -- decisions -------------------------------------------------------------------------------
+
+
+class DecisionItem(DecisionOut):
+    customer_id: str
+
+
+class DecisionPage(BaseModel):
+    items: list[DecisionItem]
+    total: int
+    offset: int
+    limit: int
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+
+class ParameterVersionOut(BaseModel):
+    version: int
+    created_at: Timestamp
+    actor: str
+    reason: str
+
+
+class ParameterSetOut(BaseModel):
+    version: int
+    parameters: dict[str, str] = Field(description="Dotted name -> value, as text.")
+
+
+class ParameterChangeRequest(RequestBody):
+    changes: dict[Annotated[str, Field(min_length=1, max_length=100)], str] = Field(
+        min_length=1,
+        description='Dotted name -> new value as text, e.g. {"linkage.restrict_dpd": "5"}.',
+    )
+    reason: Reason
+
+
+class ParameterDiffItem(BaseModel):
+    name: str
+    before: str
+    after: str
+
+
+class ParameterDiff(BaseModel):
+    first: int
+    second: int
+    changes: list[ParameterDiffItem]
+
+
+class ShadowStartRequest(RequestBody):
+    changes: dict[Annotated[str, Field(min_length=1, max_length=100)], str] = Field(
+        min_length=1, description="The candidate's values; the rest are the live set's."
+    )
+    reason: Reason
+
+
+class ShadowStopRequest(RequestBody):
+    reason: Reason
+
+
+class CandidateOut(BaseModel):
+    candidate_id: int
+    started_at: Timestamp
+    actor: str
+    reason: str
+    parameters: dict[str, str]
+
+
+class ShadowTransition(BaseModel):
+    op: str
+    live: str
+    candidate: str
+    count: int
+
+
+class ShadowReport(BaseModel):
+    candidate: int | None = Field(description="The candidate reported on; null if none ran.")
+    running: bool
+    decisions: int
+    live_outcomes: dict[str, int]
+    candidate_outcomes: dict[str, int]
+    changed: int
+    by_op: dict[str, dict[str, int]]
+    transitions: list[ShadowTransition]
+    reasons_added: dict[str, int]
+    samples: list[dict[str, Any]]
+
+
+# -- incidents -------------------------------------------------------------------------------
+
+
+class IncidentOut(BaseModel):
+    incident_id: int
+    opened_on: date
+    opened_at: Timestamp
+    open: bool
+    breaches: list[dict[str, Any]]
+    normal_version: int
+    tightened_version: int
+    closed_at: Timestamp | None
+    closed_by: str | None
+    close_reason: str | None
+    restored_version: int | None
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentOut:
+        return cls(
+            incident_id=incident.incident_id,
+            opened_on=incident.opened_on,
+            opened_at=incident.opened_at,
+            open=incident.open,
+            breaches=[dict(b) for b in incident.breaches],
+            normal_version=incident.normal_version,
+            tightened_version=incident.tightened_version,
+            closed_at=incident.closed_at,
+            closed_by=incident.closed_by,
+            close_reason=incident.close_reason,
+            restored_version=incident.restored_version,
+        )
+
+
+class RestoreRequest(RequestBody):
+    reason: Reason
+
+
+# -- ledger, audit, portfolio ----------------------------------------------------------------
+
+
+class LedgerProblemOut(BaseModel):
+    check: str
+    subject: str
+    message: str
+
+
+class LedgerReportOut(BaseModel):
+    ok: bool
+    entries: int
+    balanced: bool
+    unbalanced_entries: int
+    trial_balance_fen: int
+    chain_ok: bool
+    account_balances_ok: bool
+    receivables_ok: bool
+    accounts: dict[str, int] = Field(description="Balance per account, debit-normal, in fen.")
+    problem_count: int
+    problems: list[LedgerProblemOut] = Field(description="The first 100 problems.")
+
+
+class AuditOut(BaseModel):
+    at: Timestamp
+    actor: str
+    action: str
+    subject: str
+    reason: str
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    offset: int
+    limit: int
+
+
+class EclCell(BaseModel):
+    accounts: int
+    exposure_fen: int
+    ecl_fen: int
+    coverage: str = Field(description="ECL / exposure, a decimal string.")
+
+
+class EclProduct(BaseModel):
+    stages: dict[str, EclCell] = Field(description="By IFRS 9 stage (1, 2, 3).")
+    total: EclCell
+
+
+class EclReport(BaseModel):
+    on: date
+    partitions: int
+    accounts: int
+    by_product: dict[str, EclProduct] = Field(description="paylater, loan, and all.")
+
+
+class PortfolioOverview(BaseModel):
+    """The portfolio at a glance (`application.overview`): amounts in fen (with their text),
+    ratios as decimal strings, null where the denominator is 0."""
+
+    model_config = ConfigDict(extra="allow")
+
+    on: date
+    customers: int
+    balance_fen: int
+    products: dict[str, dict[str, Any]] = Field(
+        description="paylater and loan: accounts, balance, DPD buckets, written off, limits."
+    )
+    utilisation: dict[str, Any] = Field(description="Usage over limits, joint and per product.")
+    alerts: dict[str, Any] = Field(description="The alert queue by status and level.")
+    incidents: dict[str, Any] = Field(description="Incidents still open.")
 
 
 # -- service -------------------------------------------------------------------------------

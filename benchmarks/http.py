@@ -1,0 +1,288 @@
+"""HTTP throughput: PayLater purchases per second through `creditlink serve --workers 2` on
+loopback, with p50/p99 latency, on SQLite and on PostgreSQL, beside `GET /healthz` on the same
+server as a baseline (what the server and this load generator do with no business work).
+
+    uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
+        [--workers 2] [--pg-url URL] [--no-pg]
+
+Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
+dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
+velocity and exposure rules are widened through `POST /parameters` (as a risk officer would
+for a load test) so that every purchase is judged in full and approved, not declined once a
+customer's daily count is reached. Then `--concurrency` requests stay in flight for
+`--seconds`, each with its own Idempotency-Key. Prints one JSON object. Target (issue 8): on
+PostgreSQL >= 1,000 purchases/s with p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this file's folder comes first on sys.path, where this file's name would
+# hide the standard library's `http` package (which httpx imports): take the folder off.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import httpx  # noqa: E402
+
+from benchmarks.common import PG_URL, percentile, pg_schema  # noqa: E402
+from creditlink.application.apikeys import create_api_key  # noqa: E402
+from creditlink.bootstrap import open_book  # noqa: E402
+from creditlink.domain.customer import national_id_check_character  # noqa: E402
+
+WARM_UP_SECONDS = 2.0
+WIDE_OPEN = {
+    "rules.velocity_day_count": "1000000",
+    "rules.velocity_day_amount": "100000000.00",
+    "rules.velocity_hour_count": "1000000",
+    "rules.velocity_hour_amount": "100000000.00",
+    "rules.exposure_cap": "100000000.00",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _national_id(sequence: int) -> str:
+    first_17 = f"110105{19600101 + sequence // 28 * 10000 + sequence % 28:08d}"[:14]
+    first_17 += f"{sequence % 1000:03d}"
+    return first_17 + national_id_check_character(first_17)
+
+
+@contextmanager
+def serving(url: str, *, workers: int) -> Iterator[str]:
+    """`creditlink serve` on a free loopback port; its base URL once /healthz answers."""
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).with_name("creditlink")),
+        "serve",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    env = {**os.environ, "CREDITLINK_ACTOR": "benchmark"}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"serve exited: {log.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("serve did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+async def _load(
+    client: httpx.AsyncClient,
+    request: Callable[[int], Awaitable[httpx.Response]],
+    *,
+    seconds: float,
+    concurrency: int,
+    ok: set[int],
+) -> dict[str, Any]:
+    """`concurrency` loops calling `request(n)` for `seconds`; latencies of answered calls."""
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + seconds
+
+    async def loop() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            number = next(counter)
+            begin = time.perf_counter()
+            try:
+                response = await request(number)
+            except httpx.HTTPError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - begin)
+            key = str(response.status_code)
+            statuses[key] = statuses.get(key, 0) + 1
+            if response.status_code not in ok:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2) if latencies else None,
+        "errors": errors,
+        "statuses": statuses,
+    }
+
+
+async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        operator = {"Authorization": f"Bearer {keys['operator']}"}
+        changed = await client.post(
+            "/parameters",
+            json={"changes": WIDE_OPEN, "reason": "load test: judge every purchase in full"},
+            headers={"Authorization": f"Bearer {keys['risk_admin']}"},
+        )
+        assert changed.status_code == 201, changed.text
+        run_id = uuid.uuid4().hex[:8]
+        started = time.perf_counter()
+
+        async def onboard(number: int) -> None:
+            response = await client.post(
+                "/customers",
+                json={
+                    "customer_id": f"b{number:05d}",
+                    "name": f"Load {number}",
+                    "national_id": _national_id(number),
+                    "mobile": "13800138000",
+                    "joint_limit_fen": 10**11,
+                    "cap_paylater_fen": 10**11,
+                },
+                headers=operator,
+            )
+            assert response.status_code == 201, response.text
+
+        for first in range(0, args.customers, args.concurrency):
+            batch = range(first, min(args.customers, first + args.concurrency))
+            await asyncio.gather(*(onboard(number) for number in batch))
+        onboarding = time.perf_counter() - started
+
+        async def buy(number: int) -> httpx.Response:
+            customer = f"b{number % args.customers:05d}"
+            return await client.post(
+                f"/customers/{customer}/paylater/purchases",
+                json={
+                    "ref": f"r{run_id}-{number}",
+                    "amount_fen": 1_000 + number % 5_000,
+                    "merchant": "Grocer",
+                    "category": "retail",
+                },
+                headers={**operator, "Idempotency-Key": f"k{run_id}-{number}"},
+            )
+
+        async def health(_: int) -> httpx.Response:
+            return await client.get("/healthz")
+
+        await _load(client, health, seconds=WARM_UP_SECONDS, concurrency=args.concurrency, ok={200})
+        baseline = await _load(
+            client, health, seconds=args.seconds, concurrency=args.concurrency, ok={200}
+        )
+        purchases = await _load(
+            client, buy, seconds=args.seconds, concurrency=args.concurrency, ok={201}
+        )
+    return {
+        "customers_onboarded": args.customers,
+        "onboarding_per_second": round(args.customers / onboarding, 1),
+        "purchases": purchases,
+        "baseline_healthz": baseline,
+    }
+
+
+def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    book = open_book(url)
+    keys = {}
+    for role in ("operator", "risk_admin"):
+        keys[role], _ = create_api_key(
+            book.store.unit_of_work(),
+            role=role,
+            customer_id=None,
+            label="benchmark",
+            actor="benchmark",
+            clock=book.clock,
+        )
+    book.store.dispose()
+    with serving(url, workers=args.workers) as base:
+        result = asyncio.run(_run(base, keys, args))
+    verified = open_book(url)
+    try:
+        from creditlink.application.ledger import verify_ledger
+
+        result["ledger_verifies"] = verify_ledger(verified.store.reader()).ok
+    finally:
+        verified.store.dispose()
+    return result
+
+
+def _pg_reachable(url: str) -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3
+        ):
+            return None
+    except Exception as error:
+        return f"PostgreSQL not reachable at {url}: {str(error).splitlines()[0]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="Length of each phase.")
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    out: dict[str, Any] = {
+        "benchmark": "http purchases",
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+        "target": "PostgreSQL >= 1000 purchases/s, p99 <= 50 ms",
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        out["sqlite"] = measure(f"sqlite:///{Path(folder) / 'book.db'}", args)
+    if args.no_pg:
+        out["postgresql"] = {"skipped": "--no-pg"}
+    elif (reason := _pg_reachable(args.pg_url)) is not None:
+        out["postgresql"] = {"skipped": reason}
+    else:
+        with pg_schema(args.pg_url) as url:
+            out["postgresql"] = measure(url, args)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The books: ledger verification, the audit log, the portfolio overview and its expected
+credit loss."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from creditlink.application.apikeys import Principal
+from creditlink.application.ledger import verify_ledger
+from creditlink.application.overview import portfolio_overview
+from creditlink.application.parameters import parameter_set
+from creditlink.application.portfolio import ecl_partition, ecl_summary, partitions
+from creditlink.application.queries import PAGE_LIMIT_MAX, audit_page
+from creditlink.interfaces.http.auth import AUDITOR, RISK_ADMIN, StaffOrAuditor, requires
+from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.schemas import (
+    ERROR_RESPONSES,
+    AuditOut,
+    AuditPage,
+    EclReport,
+    LedgerProblemOut,
+    LedgerReportOut,
+    PortfolioOverview,
+)
+
+router = APIRouter(tags=["books"], responses=ERROR_RESPONSES)
+AuditorOrRiskAdmin = Annotated[Principal, requires(AUDITOR, RISK_ADMIN)]
+OFFSET_MAX = 1_000_000_000
+ECL_PARTITION_SIZE = 5_000
+
+
+@router.get("/ledger/verify", response_model=LedgerReportOut)
+def verify(principal: StaffOrAuditor, book: BookDep) -> LedgerReportOut:
+    """Check every invariant of the ledger: every entry balanced, the trial balance zero, the
+    hash chain intact, stored balances equal to the entries, receivables equal to what the
+    products say is owed. `ok` is false, and `problems` names each break, when one fails."""
+    report = verify_ledger(book.store.reader())
+    return LedgerReportOut(
+        ok=report.ok,
+        entries=report.entries,
+        balanced=report.balanced,
+        unbalanced_entries=report.unbalanced_entries,
+        trial_balance_fen=report.trial_balance_fen,
+        chain_ok=report.chain_ok,
+        account_balances_ok=report.balances_ok,
+        receivables_ok=report.receivables_ok,
+        accounts=dict(report.accounts),
+        problem_count=report.problem_count,
+        problems=[
+            LedgerProblemOut(check=p.check, subject=p.subject, message=p.message)
+            for p in report.problems
+        ],
+    )
+
+
+@router.get("/audit", response_model=AuditPage)
+def audit(
+    principal: AuditorOrRiskAdmin,
+    book: BookDep,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 50,
+) -> AuditPage:
+    """The audit log, newest first: every parameter change, manual action and key issued,
+    with who, when, why and the details. auditor and risk_admin only."""
+    records = audit_page(book.store.reader(), offset=offset, limit=limit)
+    return AuditPage(
+        items=[
+            AuditOut(
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                subject=r.subject,
+                reason=r.reason,
+                details=dict(r.details),
+            )
+            for r in records
+        ],
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/portfolio", response_model=PortfolioOverview)
+def overview(
+    principal: StaffOrAuditor,
+    book: BookDep,
+    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+) -> PortfolioOverview:
+    """Customers, balances and DPD buckets per product, utilisation, the alert queue and
+    open incidents, as the dashboard's overview shows them."""
+    figures = portfolio_overview(book.store.reader(), on=business_date(on, book))
+    return PortfolioOverview.model_validate(figures)
+
+
+@router.get("/portfolio/ecl", response_model=EclReport)
+def ecl(
+    principal: StaffOrAuditor,
+    book: BookDep,
+    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+) -> EclReport:
+    """Expected credit loss (IFRS 9) by product and stage: accounts, exposure, ECL and the
+    coverage, under the parameter version in force."""
+    day = business_date(on, book)
+    parameters = parameter_set(book.store.reader())
+    parts = partitions(book.store, size=ECL_PARTITION_SIZE)
+    lines = [
+        line
+        for part in parts
+        for line in ecl_partition(book.store, part, on=day, parameters=parameters)
+    ]
+    return EclReport.model_validate(
+        {
+            "on": day,
+            "partitions": len(parts),
+            "accounts": len(lines),
+            "by_product": ecl_summary(lines),
+        }
+    )
