@@ -1,5 +1,6 @@
 """The double-entry ledger of DOMAIN.md §7, as pure rules."""
 
+import json
 from datetime import date
 
 import pytest
@@ -17,12 +18,14 @@ from creditlink.domain.ledger import (
     Line,
     Side,
     UnbalancedEntry,
+    canonical_draft,
     chain,
     chart_of_accounts,
     credit,
     debit,
     reversal_of,
 )
+from creditlink.domain.money import AMOUNT_FEN_MAX
 from creditlink.domain.products import Product
 
 DAY = date(2026, 1, 5)
@@ -175,3 +178,47 @@ def test_any_sequence_of_valid_postings_keeps_the_trial_balance_at_zero(
         value for account, value in balances.by_account.items() if account.code.per_customer
     )
     assert per_customer == customer_accounts
+
+
+# Posting writes an entry's canonical text directly; it must be json's, byte for byte.
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)  # no lone surrogates
+
+
+@given(
+    key=st.text(min_size=1, max_size=20).filter(lambda k: len(k) <= 128),
+    description=_TEXT,
+    customer=st.none() | _TEXT,
+    reverses=st.none() | st.integers(min_value=1, max_value=10**12),
+    amount=st.integers(min_value=1, max_value=AMOUNT_FEN_MAX),
+    entry_id=st.integers(min_value=1, max_value=10**12),
+    day=st.dates(),
+)
+def test_the_canonical_text_of_a_posting_is_jsons(
+    key: str,
+    description: str,
+    customer: str | None,
+    reverses: int | None,
+    amount: int,
+    entry_id: int,
+    day: date,
+) -> None:
+    cash = Account(AccountCode.FUNDING_CASH)
+    receivable = Account(AccountCode.PRINCIPAL_RECEIVABLE, Product.PAYLATER)
+    draft = EntryDraft(
+        idempotency_key=key,
+        business_date=day,
+        kind=EntryKind.PURCHASE,
+        lines=(debit(receivable, amount, customer or "c1"), credit(cash, amount)),
+        customer_id=customer,
+        description=description,
+        reverses_entry_id=reverses,
+    )
+    expected = json.dumps(
+        {"entry_id": entry_id, **draft.content()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    assert canonical_draft(draft, entry_id) == expected
+    entry = chain(draft, entry_id=entry_id, previous_hash=GENESIS_HASH)
+    assert entry.stored().recomputed_hash() == entry.hash

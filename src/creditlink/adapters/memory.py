@@ -32,10 +32,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from itertools import islice
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, overload
 
 from creditlink.adapters.clone import cloner
 from creditlink.application.errors import CustomerNotFound
@@ -875,6 +874,31 @@ class _Audit:
         return list(reversed(self._state.audit[-limit:]))
 
 
+R = TypeVar("R")
+
+
+class _made_when_used(Generic[R]):  # noqa: N801 - used as a decorator, like cached_property
+    """A repository made on first use and kept in the instance: functools.cached_property,
+    without the lock it takes on every first use (which cost more than making them all)."""
+
+    def __init__(self, make: Callable[[Any], R]) -> None:
+        self.make = make
+        self.name = make.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> R: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> R | Self:
+        if instance is None:
+            return self
+        made = self.make(instance)
+        instance.__dict__[self.name] = made  # later reads find it there, not here
+        return made
+
+
 class MemoryUnitOfWork:
     """The repositories are made when first used: most units of work touch a few of them."""
 
@@ -883,55 +907,55 @@ class MemoryUnitOfWork:
         self._undo: list[Undo] = []
         self._lent: Lent = []
 
-    @cached_property
+    @_made_when_used
     def customers(self) -> _Customers:
         return _Customers(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def limits(self) -> _Limits:
         return _Limits(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def ledger(self) -> _Ledger:
         return _Ledger(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def parameters(self) -> _Parameters:
         return _Parameters(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def audit(self) -> _Audit:
         return _Audit(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def paylater(self) -> _PayLater:
         return _PayLater(self._state, self._undo, self._lent)
 
-    @cached_property
+    @_made_when_used
     def loans(self) -> _Loans:
         return _Loans(self._state, self._undo, self._lent)
 
-    @cached_property
+    @_made_when_used
     def decisions(self) -> _Decisions:
         return _Decisions(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def alerts(self) -> _Alerts:
         return _Alerts(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def eod(self) -> _CloseOfDay:
         return _CloseOfDay(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def portfolio(self) -> _Portfolio:
         return _Portfolio(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def api_keys(self) -> _ApiKeys:
         return _ApiKeys(self._state, self._undo)
 
-    @cached_property
+    @_made_when_used
     def responses(self) -> _Responses:
         return _Responses(self._state, self._undo)
 

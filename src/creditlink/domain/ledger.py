@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _quote
 
 from creditlink.domain.errors import InvalidInput
 from creditlink.domain.money import AMOUNT_FEN_MAX, format_fen
@@ -367,15 +368,43 @@ def entry_hash(previous_hash: str, content: Mapping[str, object]) -> str:
     return hashlib.sha256(f"{previous_hash}\n{canonical}".encode("ascii")).hexdigest()
 
 
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def canonical_draft(draft: EntryDraft, entry_id: int) -> str:
+    """`_CANONICAL.encode({"entry_id": entry_id, **draft.content()})` written out directly
+    for an entry's fixed shape: the same text (keys in sorted order, json's own ASCII string
+    escaping), without building the dict and the lines first. Posting uses this; `ledger
+    verify` recomputes every hash through json, so each verified book checks the two agree
+    (and a property test does too)."""
+    lines = ",".join(
+        f"[{_quote(line.account.name)},{_quote(line.side.value)},{line.amount_fen:d},"
+        f"{_json_text(line.customer_id)}]"
+        for line in draft.lines
+    )
+    reverses = draft.reverses_entry_id
+    return (
+        f'{{"business_date":{_quote(draft.business_date.isoformat())},'
+        f'"customer_id":{_json_text(draft.customer_id)},'
+        f'"description":{_quote(draft.description)},'
+        f'"entry_id":{entry_id:d},'
+        f'"idempotency_key":{_quote(draft.idempotency_key)},'
+        f'"kind":{_quote(draft.kind.value)},'
+        f'"lines":[{lines}],'
+        f'"reverses_entry_id":{"null" if reverses is None else format(reverses, "d")}}}'
+    )
+
+
 def chain(draft: EntryDraft, *, entry_id: int, previous_hash: str) -> JournalEntry:
     """Number and seal a draft as the entry after the one whose hash is `previous_hash`."""
     assert entry_id >= 1, entry_id
-    content = {"entry_id": entry_id, **draft.content()}
+    canonical = canonical_draft(draft, entry_id)
     return JournalEntry(
         entry_id=entry_id,
         draft=draft,
         previous_hash=previous_hash,
-        hash=entry_hash(previous_hash, content),
+        hash=hashlib.sha256(f"{previous_hash}\n{canonical}".encode("ascii")).hexdigest(),
     )
 
 
