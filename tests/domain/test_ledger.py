@@ -1,5 +1,6 @@
 """The double-entry ledger of DOMAIN.md §7, as pure rules."""
 
+import hashlib
 import json
 from datetime import date
 
@@ -19,6 +20,7 @@ from creditlink.domain.ledger import (
     Side,
     UnbalancedEntry,
     canonical_draft,
+    canonical_stored,
     chain,
     chart_of_accounts,
     credit,
@@ -221,4 +223,6 @@ def test_the_canonical_text_of_a_posting_is_jsons(
     )
     assert canonical_draft(draft, entry_id) == expected
     entry = chain(draft, entry_id=entry_id, previous_hash=GENESIS_HASH)
+    assert canonical_stored(entry.stored()) == expected
+    assert entry.hash == hashlib.sha256(f"{GENESIS_HASH}\n{expected}".encode("ascii")).hexdigest()
     assert entry.stored().recomputed_hash() == entry.hash

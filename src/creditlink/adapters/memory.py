@@ -10,7 +10,7 @@ book; each write updates the indexes it touches and records how to undo that too
 whole-book reads (`all`, `all_usage`, `scan`, the portfolio counts) walk everything.
 
 PayLater accounts and loans are kept as aggregates, not documents (the SQL store's tests
-exercise the codecs). A read hands out a deep copy (`adapters.clone`: records, lists and
+exercise the codecs). A read hands out a deep copy (`domain.copies`: records, lists and
 dicts rebuilt, immutable values shared), so no caller can reach stored state through what it
 reads. A read with `read_only=True` hands out the stored aggregate itself, uncopied.
 
@@ -36,7 +36,6 @@ from itertools import islice
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
-from creditlink.adapters.clone import cloner
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
@@ -48,6 +47,7 @@ from creditlink.application.ports import (
     ParameterVersion,
     StoredResponse,
 )
+from creditlink.domain.copies import cloner
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain

@@ -8,11 +8,12 @@ from t, and a loan drawn and repaid on the same day costs nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from creditlink.domain.copies import cloner
 from creditlink.domain.errors import Conflict, InvalidInput
 from creditlink.domain.loan.schedule import Method, due_dates, loan_apr, principal_parts
 from creditlink.domain.money import format_fen, round_fen
@@ -479,7 +480,7 @@ class Loan:
 
 def _copy(loan: Loan) -> Loan:
     """A working copy to compute what an operation would do, without doing it."""
-    return replace(loan, installments=[replace(i) for i in loan.installments])
+    return cloner(Loan)(loan)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from creditlink.adapters.clone import clone
+from creditlink.domain.copies import clone
 
 
 @dataclass(frozen=True, slots=True)

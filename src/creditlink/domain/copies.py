@@ -1,4 +1,5 @@
-"""Fast deep copies of the domain's aggregates, for the in-memory store.
+"""Fast deep copies of the domain's records (the in-memory store's copies, a loan's working
+copy).
 
 The store hands every reader its own copy of an aggregate and keeps its own copy of what was
 saved, so no caller can reach stored state. Copying through the JSON codecs costs a parse of
