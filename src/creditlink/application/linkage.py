@@ -208,7 +208,7 @@ def check_patterns(
     since = on - timedelta(days=window)
     draws = [
         (loan.drawn_on, loan.principal_fen)
-        for loan in uow.loans.of_customer(customer_id)
+        for loan in uow.loans.of_customer(customer_id, read_only=True)
         if loan.drawn_on >= since
     ]
     if draws:

@@ -590,7 +590,7 @@ def close_paylater_day(
     )
     if account.statements and account.statements[-1].statement_date == on + timedelta(days=1):
         # About monthly per active customer, on the visit the statement brings anyway.
-        loans = uow.loans.of_customer(customer_id)
+        loans = uow.loans.of_customer(customer_id, read_only=True)
         work.rescored += rescore_if_due(
             uow, customer_id=customer_id, on=on, parameters=parameters, account=account, loans=loans
         )
