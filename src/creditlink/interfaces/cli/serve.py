@@ -21,6 +21,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the dashboard: /docs, /openapi.json, /healthz, /metrics."""
     import os
+    import secrets
     import shutil
     import tempfile
 
@@ -30,6 +31,7 @@ def serve(
     from creditlink.interfaces.cli.output import console
     from creditlink.interfaces.cli.setup import _redact
     from creditlink.interfaces.http.metrics import MULTIPROCESS_ENV
+    from creditlink.interfaces.web.session import SECRET_ENV
 
     # Open the book once here, so that its schema is migrated before any worker starts,
     # and so that a wrong URL is one clear error, not one per worker.
@@ -41,6 +43,10 @@ def serve(
         # Every worker writes its samples here; /metrics adds them up (see http/metrics.py).
         metrics_dir = tempfile.mkdtemp(prefix="creditlink-metrics-")
         os.environ[MULTIPROCESS_ENV] = metrics_dir
+    if not os.environ.get(SECRET_ENV):
+        # One random secret for every worker of this server: dashboard sessions then work
+        # on any worker, cannot be forged from the database, and end when the server does.
+        os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
     console(stderr=True).print(
         f"Serving [bold]{_redact(book.url)}[/] on http://{host}:{port} "
         f"with {workers} worker{'s' if workers > 1 else ''} (Ctrl-C to stop)."

@@ -7,11 +7,14 @@ HTTPS), to a signed session id:
     <key_id>.<expires, unix seconds>.<random nonce>.<HMAC-SHA256 signature>
 
 The signature's key is HMAC(server secret, the key's stored SHA-256 digest), so a session:
-- needs no server-side storage, and works across `serve --workers N` and restarts;
+- needs no server-side storage, and works across `serve --workers N` (and across restarts
+  when `CREDITLINK_SESSION_SECRET` is set);
 - ends when its key is revoked (each request reads the key's record by id) or expires
   (`SESSION_SECONDS`); signing out deletes the cookie;
-- cannot be forged from the database alone when `CREDITLINK_SESSION_SECRET` is set (set it in
-  production; without it, the secret is a fixed string and the digest is the only key).
+- cannot be forged from the database alone: the server secret is `CREDITLINK_SESSION_SECRET`
+  when set (set it in production so that sessions outlive a restart), else a random secret
+  that `creditlink serve` makes at start and hands to its workers (a process that is not
+  started by `serve` makes its own), so a restart signs everyone out.
 
 **CSRF**: both defences. Every form that changes something carries `csrf_token`, an HMAC of
 the session id under the same key (so it is tied to the session and useless without it), and
@@ -45,7 +48,7 @@ COOKIE = "creditlink_session"
 COOKIE_PATH = "/ui"
 SESSION_SECONDS = 8 * 3600
 SECRET_ENV = "CREDITLINK_SESSION_SECRET"  # noqa: S105 (the variable's name, not a secret)
-_FALLBACK_SECRET = b"creditlink dashboard session v1"
+_PROCESS_SECRET = secrets.token_bytes(32)  # when no secret is configured: this process only
 
 
 class SignInNeeded(Exception):
@@ -66,7 +69,7 @@ class PageRefused(Exception):
 
 def _secret() -> bytes:
     configured = os.environ.get(SECRET_ENV, "")
-    return configured.encode() if configured else _FALLBACK_SECRET
+    return configured.encode() if configured else _PROCESS_SECRET
 
 
 def _signing_key(digest: str) -> bytes:
