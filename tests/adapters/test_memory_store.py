@@ -310,6 +310,12 @@ def check_queries(book: Book) -> None:
                 ]
         assert list(uow.decisions.between(date.min, date.max)) == state.decisions
         assert uow.decisions.list() == state.decisions
+        for owner in [None, *ids, "nobody"]:
+            held = [d for d in state.decisions if owner is None or d.customer_id == owner]
+            newest_first = held[::-1]
+            for offset, limit in [(0, 1), (0, 1000), (2, 3), (len(held) - 1, 5), (len(held), 5)]:
+                items, total = uow.decisions.page(customer_id=owner, offset=offset, limit=limit)
+                assert (list(items), total) == (newest_first[offset : offset + limit], len(held))
         assert uow.alerts.list() == state.alerts
         for customer_id in ids:
             for since in (date.min, START + timedelta(days=3), START + timedelta(days=40)):

@@ -667,6 +667,19 @@ class _Decisions:
             return list(self._state.decisions)
         return list(self._state.decisions_by_customer.get(customer_id, ()))
 
+    def page(
+        self, *, customer_id: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[DecisionRecord], int]:
+        held = (
+            self._state.decisions
+            if customer_id is None
+            else self._state.decisions_by_customer.get(customer_id, [])
+        )
+        total = len(held)
+        last = total - offset  # newest first: positions total - 1 - offset, going down
+        first = max(0, last - limit)
+        return list(reversed(held[first : max(0, last)])), total
+
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
         return list(self._state.decisions_by_day.get((customer_id, on), ()))
 

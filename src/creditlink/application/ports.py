@@ -178,6 +178,13 @@ class DecisionRepository(Protocol):
 
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]: ...
 
+    def page(
+        self, *, customer_id: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[DecisionRecord], int]:
+        """Newest first: `limit` decisions from `offset` (all, or one customer's), and how
+        many there are in all; without reading the rest."""
+        ...
+
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
         """The customer's decisions dated `on`, in the order made."""
         ...

@@ -113,9 +113,8 @@ def decision_page(
     with uow:
         if customer_id is not None:
             uow.customers.get(customer_id)  # CustomerNotFound for an unknown one
-        found = uow.decisions.list(customer_id=customer_id)
-    found.reverse()
-    return Page(items=found[offset : offset + limit], total=len(found), offset=offset, limit=limit)
+        items, total = uow.decisions.page(customer_id=customer_id, offset=offset, limit=limit)
+    return Page(items=list(items), total=total, offset=offset, limit=limit)
 
 
 def audit_page(uow: UnitOfWork, *, offset: int, limit: int) -> list[AuditRecord]:

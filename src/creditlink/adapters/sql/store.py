@@ -765,6 +765,18 @@ class _Decisions:
             query = query.where(decisions.c.customer_id == customer_id)
         return [_decision(row) for row in self._c.execute(query)]
 
+    def page(
+        self, *, customer_id: str | None, offset: int, limit: int
+    ) -> tuple[Sequence[DecisionRecord], int]:
+        query = sa.select(decisions)
+        count = sa.select(sa.func.count()).select_from(decisions)
+        if customer_id is not None:
+            query = query.where(decisions.c.customer_id == customer_id)
+            count = count.where(decisions.c.customer_id == customer_id)
+        query = query.order_by(decisions.c.decision_id.desc()).offset(offset).limit(limit)
+        rows = [_decision(row) for row in self._c.execute(query)]
+        return rows, int(self._c.execute(count).scalar_one())
+
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
         """On every purchase and draw's path (the velocity counts): the driver's cursor."""
         rows = self._d.all(_DECISIONS_OF_DAY, (customer_id, self._d.date_in(on)))
