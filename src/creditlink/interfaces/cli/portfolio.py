@@ -112,17 +112,8 @@ def score(
 ) -> None:
     """Behaviour-score every customer and review their limits (decreases at once, increases
     after the delay); safe to repeat for a date."""
-    from creditlink.bootstrap import database_url
-
     day = _date(on)
-    counts = run_job(
-        database_url(db),
-        "score",
-        on=day,
-        engine=engine,
-        partition_size=partition_size,
-        workers=workers,
-    )
+    counts = _score(day, engine=engine, partition_size=partition_size, workers=workers, db=db)
     result = {"on": day.isoformat(), "engine": engine, "partitions": len(counts)}
     result["customers_scored"] = sum(counts)
     if as_json:
@@ -131,6 +122,22 @@ def score(
     console().print(
         f"scored {result['customers_scored']} customers on {day.isoformat()} "
         f"in {len(counts)} partitions ({engine})"
+    )
+
+
+def _score(
+    day: date, *, engine: str, partition_size: int, workers: int, db: str | None
+) -> list[int]:
+    """How many customers each partition scored."""
+    from creditlink.bootstrap import database_url
+
+    return run_job(
+        database_url(db),
+        "score",
+        on=day,
+        engine=engine,
+        partition_size=partition_size,
+        workers=workers,
     )
 
 
@@ -174,7 +181,7 @@ def ecl(
 ) -> None:
     """Expected credit loss (IFRS 9) of every account: stage, exposure and ECL by product."""
     report = _ecl(
-        on=on,
+        _date(on),
         engine=engine,
         partition_size=partition_size,
         workers=workers,
@@ -187,8 +194,8 @@ def ecl(
 
 
 def _ecl(
+    day: date,
     *,
-    on: str | None,
     engine: str,
     partition_size: int,
     workers: int,
@@ -199,7 +206,6 @@ def _ecl(
     from creditlink.application.portfolio import sorted_lines
     from creditlink.bootstrap import database_url
 
-    day = _date(on)
     parts = run_job(
         database_url(db),
         "ecl",
@@ -248,21 +254,12 @@ def monthly(
     as_json: Json = False,
 ) -> None:
     """The month-end run: behaviour scoring and the limit review, then ECL on the new scores."""
-    from creditlink.bootstrap import database_url
-
     day = _date(on)
-    counts = run_job(
-        database_url(db),
-        "score",
-        on=day,
-        engine=engine,
-        partition_size=partition_size,
-        workers=workers,
-    )
+    counts = _score(day, engine=engine, partition_size=partition_size, workers=workers, db=db)
     if not as_json:
         console().print(f"scored {sum(counts)} customers on {day.isoformat()} ({engine})")
     report = _ecl(
-        on=on,
+        day,
         engine=engine,
         partition_size=partition_size,
         workers=workers,

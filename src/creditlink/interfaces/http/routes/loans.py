@@ -19,7 +19,7 @@ from creditlink.domain.money import AMOUNT_FEN_MAX, format_rate
 from creditlink.interfaces.http.auth import Anyone, CustomerOrStaff, OwnCustomer
 from creditlink.interfaces.http.deps import BookDep, business_date
 from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, Idempotent
-from creditlink.interfaces.http.routes.paylater import amount_or_shortcut
+from creditlink.interfaces.http.routes.paylater import amount_or_shortcut, repayment_answer
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     DecisionOut,
@@ -214,8 +214,6 @@ def repay(
             on=business_date(body.on, book),
             idempotency_key=idempotency.key or "",
         )
-        entry_id = None if paid.entry is None else paid.entry.entry_id
-        out = EntryOut(customer_id=customer_id, amount_fen=paid.amount_fen, entry_id=entry_id)
-        return (201 if entry_id is not None else 200), out
+        return repayment_answer(customer_id, paid.amount_fen, paid.entry)
 
     return idempotency.respond(run)

@@ -19,6 +19,7 @@ from creditlink.application.paylater import (
 from creditlink.application.queries import CustomerState, customer_state
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import InvalidInput
+from creditlink.domain.ledger import JournalEntry
 from creditlink.domain.money import format_rate
 from creditlink.domain.paylater.records import Plan, Statement
 from creditlink.interfaces.http.auth import Anyone, CustomerOrStaff, OwnCustomer, Staff
@@ -120,6 +121,16 @@ def create_refund(
     return idempotency.respond(run)
 
 
+def repayment_answer(
+    customer_id: str, amount_fen: int, entry: JournalEntry | None
+) -> tuple[int, EntryOut]:
+    """A repayment's answer, PayLater's or a loan's: 201 with the entry posted, 200 when a
+    shortcut came to nothing."""
+    entry_id = None if entry is None else entry.entry_id
+    out = EntryOut(customer_id=customer_id, amount_fen=amount_fen, entry_id=entry_id)
+    return (201 if entry_id is not None else 200), out
+
+
 def amount_or_shortcut(amount_fen: int | None, shortcut: str | None) -> int | Shortcut:
     if (amount_fen is None) == (shortcut is None):
         raise InvalidInput(
@@ -160,9 +171,7 @@ def create_repayment(
             on=business_date(body.on, book),
             idempotency_key=idempotency.key or "",
         )
-        entry_id = None if paid.entry is None else paid.entry.entry_id
-        out = EntryOut(customer_id=customer_id, amount_fen=paid.amount_fen, entry_id=entry_id)
-        return (201 if entry_id is not None else 200), out
+        return repayment_answer(customer_id, paid.amount_fen, paid.entry)
 
     return idempotency.respond(run)
 
