@@ -214,23 +214,10 @@ def purchase(
             category=category,
         )
         verdict, shadow = judge(uow, context, parameters)
-        entry = None
         if verdict.approved:
             limit = limit.draw(P, amount_fen, on=on)
             account.purchase(
                 ref=ref, amount_fen=amount_fen, merchant=merchant, category=category, on=on
-            )
-            entry = post_entry(
-                uow,
-                key=idempotency_key,
-                on=on,
-                kind=EntryKind.PURCHASE,
-                customer_id=customer_id,
-                description=f"{merchant} ({category})",
-                lines=[
-                    debit(_account(AccountCode.PRINCIPAL_RECEIVABLE), amount_fen, customer_id),
-                    credit(_account(AccountCode.MERCHANT_PAYABLE), amount_fen),
-                ],
             )
             limit = check_patterns(
                 uow,
@@ -252,11 +239,27 @@ def purchase(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
-            posted=entry is not None,
+            posted=verdict.approved,
             context=context,
             shadow=shadow,
             model_version=model_version_of(uow, customer_id),
         )
+        # Posted last: on PostgreSQL the entry takes the book-wide lock of the ledger's hash
+        # chain, held until the commit, so nothing else should run after it.
+        entry = None
+        if verdict.approved:
+            entry = post_entry(
+                uow,
+                key=idempotency_key,
+                on=on,
+                kind=EntryKind.PURCHASE,
+                customer_id=customer_id,
+                description=f"{merchant} ({category})",
+                lines=[
+                    debit(_account(AccountCode.PRINCIPAL_RECEIVABLE), amount_fen, customer_id),
+                    credit(_account(AccountCode.MERCHANT_PAYABLE), amount_fen),
+                ],
+            )
         uow.commit()
     return DecisionResult(decision=record, entry=entry, replayed=False)
 
