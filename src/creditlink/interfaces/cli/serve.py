@@ -28,9 +28,11 @@ def serve(
     import uvicorn
 
     from creditlink.bootstrap import DATABASE_ENV, open_book
+    from creditlink.domain.errors import InvalidInput
     from creditlink.interfaces.cli.output import console
     from creditlink.interfaces.cli.setup import _redact
     from creditlink.interfaces.http.metrics import MULTIPROCESS_ENV
+    from creditlink.interfaces.http.workers import reuse_port_available, run_workers
     from creditlink.interfaces.web.session import SECRET_ENV
 
     # Open the book once here, so that its schema is migrated before any worker starts,
@@ -52,9 +54,23 @@ def serve(
         f"with {workers} worker{'s' if workers > 1 else ''} (Ctrl-C to stop)."
     )
     try:
-        uvicorn.run(
-            APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info"
-        )
+        if workers > 1 and reuse_port_available():
+            try:
+                status = run_workers(
+                    app=APP_FACTORY, host=host, port=port, workers=workers, log_level="info"
+                )
+            except OSError as error:
+                raise InvalidInput(
+                    f"cannot listen on {host}:{port}: {error.strerror or error}",
+                    field="port",
+                    rule="PORT_FREE",
+                ) from None
+            if status:
+                raise typer.Exit(status)
+        else:
+            uvicorn.run(
+                APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info"
+            )
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
