@@ -137,6 +137,43 @@ def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> N
     assert report.ok, report.problems
 
 
+def test_customers_posting_at_once_keep_one_unbroken_chain(sql_book: Book) -> None:
+    # Eight customers, eight threads, no shared limit: nothing serialises them but the
+    # ledger's own chain lock, which must hand every posting a fresh head.
+    threads, attempts = 8, 12
+    for number in range(threads):
+        add_customer(sql_book.store, f"c{number}", sequence=number + 1)
+    barrier = threading.Barrier(threads)
+    unexpected: list[BaseException] = []
+
+    def worker(number: int) -> None:
+        barrier.wait()
+        for attempt in range(attempts):
+            try:
+                amount = 10_000 + 100 * attempt + number  # not round: no cash-out pattern
+                spend(
+                    sql_book.store,
+                    f"c{number}",
+                    Product.PAYLATER,
+                    amount,
+                    f"k{number}-{attempt}",
+                    on=DAY,
+                )
+            except BaseException as error:
+                unexpected.append(error)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=120)
+    assert unexpected == []
+    with sql_book.store.reader() as uow:
+        assert uow.ledger.count() == threads * attempts
+    report = verify_ledger(sql_book.store.reader())
+    assert report.ok, report.problems
+
+
 def test_changing_one_stored_amount_makes_verify_fail_and_name_the_entry(sql_book: Book) -> None:
     add_customer(sql_book.store, "c1")
     for number in range(1, 4):
@@ -335,3 +372,33 @@ def test_no_interleaving_lets_a_restricted_customer_draw(sql_book: Book) -> None
         "LINKED_RESTRICTION",
     }
     assert set(refused) <= allowed, set(refused)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle_s", [0.0, 3600.0], ids=["pinged", "not-pinged"])
+def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, idle_s: float
+) -> None:
+    # A connection idle longer than PING_AFTER_IDLE_S is pinged at checkout, and a dead one
+    # replaced; one in steady use is not (no round trip), so a cut then reaches the caller.
+    import psycopg
+
+    from creditlink.adapters.sql import engine as engines
+
+    monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", idle_s)
+    book = open_book(pg_url, clock=CLOCK)
+    try:
+        engine = book.store.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            backend = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        plain = pg_url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        if idle_s == 0.0:
+            with book.store.reader() as uow:
+                assert uow.parameters.current() is not None
+        else:
+            with pytest.raises(sa.exc.OperationalError), book.store.reader() as uow:
+                uow.parameters.current()
+    finally:
+        book.store.dispose()

@@ -22,7 +22,13 @@ import secrets
 from dataclasses import dataclass
 
 from creditlink.application.errors import CustomerNotFound
-from creditlink.application.ports import ApiKeyRecord, AuditRecord, Clock, UnitOfWork
+from creditlink.application.ports import (
+    ApiKeyRecord,
+    AuditRecord,
+    Clock,
+    StoredResponse,
+    UnitOfWork,
+)
 from creditlink.domain.errors import Conflict, InvalidInput, NotFound
 
 ROLES = ("customer", "operator", "risk_admin", "auditor")
@@ -115,16 +121,27 @@ def create_api_key(
 
 def authenticate(uow: UnitOfWork, key: str) -> Principal | None:
     """The principal a key stands for, or None for a key that is unknown or revoked."""
+    return authenticate_and_find_response(uow, key, response_key=None)[0]
+
+
+def authenticate_and_find_response(
+    uow: UnitOfWork, key: str, *, response_key: str | None
+) -> tuple[Principal | None, StoredResponse | None]:
+    """`authenticate`, and in the same read the response kept under the Idempotency-Key
+    `response_key` (None when there is none, or when the key does not authenticate): a
+    money-moving request needs both before it runs, and one read costs one transaction."""
     if not key.startswith(KEY_PREFIX) or len(key) > KEY_LENGTH_MAX:
-        return None
+        return None, None
     digest = digest_of(key)
     with uow:
         stored = uow.api_keys.find_by_digest(digest)
-    if stored is None or stored.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(stored.digest, digest):  # the lookup matched; say so in time
-        return None
-    return Principal(key_id=stored.key_id, role=stored.role, customer_id=stored.customer_id)
+        if stored is None or stored.revoked_at is not None:
+            return None, None
+        if not hmac.compare_digest(stored.digest, digest):  # the lookup matched; say so in time
+            return None, None
+        kept = None if response_key is None else uow.responses.find(response_key)
+    principal = Principal(key_id=stored.key_id, role=stored.role, customer_id=stored.customer_id)
+    return principal, kept
 
 
 def revoke_api_key(

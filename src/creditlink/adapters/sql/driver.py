@@ -9,7 +9,8 @@ ISO text (as SQLAlchemy does), PostgreSQL as dates.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -41,6 +42,33 @@ class Driver:
         if value is None or isinstance(value, date):
             return value
         return date.fromisoformat(value)
+
+    def timestamp_in(self, moment: datetime) -> datetime | str:
+        """A timestamp as SQLAlchemy's DateTime column keeps it: itself on PostgreSQL; text
+        without the offset on SQLite (where the clock's times are UTC)."""
+        if self.postgres:
+            return moment
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def timestamp_out(self, value: Any) -> datetime | None:
+        """A timestamp column's value as an aware datetime (UTC when SQLite dropped it)."""
+        if value is None:
+            return None
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    def pipeline(self) -> AbstractContextManager[object]:
+        """On PostgreSQL, statements sent inside go to the server together and are answered
+        together (one round trip; an error surfaces by the end of the block at the latest).
+        SQLite runs in-process: nothing to batch."""
+        if not self.postgres:
+            return nullcontext()
+        pipeline: AbstractContextManager[object] = self.cursor.connection.pipeline()
+        return pipeline
+
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement whose result is not wanted (in a pipeline: queued, not awaited)."""
+        self.cursor.execute(self.sql(sql), params)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         self.cursor.execute(self.sql(sql), params)

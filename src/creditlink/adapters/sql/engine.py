@@ -12,6 +12,7 @@ PostgreSQL: psycopg 3; per-customer serialisation is a row lock (`SELECT … FOR
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from sqlalchemy.engine import Engine
 from creditlink.domain.errors import InvalidInput
 
 READONLY = "creditlink_readonly"
+PING_AFTER_IDLE_S = 5.0
+_IDLE_SINCE = "creditlink_idle_since"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -51,8 +54,38 @@ def create_engine(url: str, **options: Any) -> Engine:
         return _sqlite_engine(url, **options)
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
-    options.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it has lain idle for PING_AFTER_IDLE_S.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip on every unit
+    of work, several per API request. A connection in steady use needs none; one that lay
+    idle may have been cut (a database restart, a firewall's idle timeout) and is replaced
+    before use. A connection cut while in use fails its request, and SQLAlchemy then
+    discards the whole pool, so only the requests in flight at the cut see an error.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as error:
+            # The pool discards this connection and tries another (a fresh one if need be).
+            raise sa.exc.DisconnectionError(f"a pooled connection was cut: {error}") from error
 
 
 def _sqlite_engine(url: str, **options: Any) -> Engine:

@@ -35,7 +35,6 @@ from creditlink.adapters.sql.tables import (
     customers,
     daily_indicators,
     decisions,
-    idempotent_responses,
     incidents,
     journal_entries,
     journal_lines,
@@ -347,9 +346,14 @@ class _Ledger:
     def append_many(self, drafts: Sequence[EntryDraft]) -> list[JournalEntry]:
         assert drafts, "nothing to post"
         sql, driver = _LEDGER_SQL, self._d
-        if driver.postgres:
-            driver.one(sql.lock, (_PG_LEDGER_LOCK,))
-        head = driver.one(sql.head)
+        # On PostgreSQL the chain's lock is held from here to the commit, and every round
+        # trip under it makes all other postings wait: the lock and the head go in one
+        # pipeline (two statements, so the head is read after the lock is held), the
+        # inserts in another.
+        with driver.pipeline():
+            if driver.postgres:
+                driver.send(sql.lock, (_PG_LEDGER_LOCK,))
+            head = driver.one(sql.head)
         entry_id, previous = (head[0], head[1]) if head else (0, GENESIS_HASH)
         entries, entry_rows, line_rows = [], [], []
         changes: dict[str, int] = {}
@@ -378,16 +382,19 @@ class _Ledger:
                 )
                 changes[name] = changes.get(name, 0) + line.signed_fen()
         try:
-            driver.many(sql.insert_entry, entry_rows)
+            with driver.pipeline():
+                driver.many(sql.insert_entry, entry_rows)
+                driver.many(sql.insert_line, line_rows)
+                driver.many(sql.upsert_balance, list(changes.items()))
         except driver.integrity_error as error:
+            # Under the lock, entry ids and line numbers are fresh: the unique key that can
+            # clash is the idempotency key.
             keys = ", ".join(repr(d.idempotency_key) for d in drafts[:3])
             raise Conflict(
                 f"idempotency key already posted (one of {keys})",
                 field="idempotency_key",
                 rule="IDEMPOTENCY_KEY_UNIQUE",
             ) from error
-        driver.many(sql.insert_line, line_rows)
-        driver.many(sql.upsert_balance, list(changes.items()))
         return entries
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
@@ -1203,8 +1210,8 @@ class _Audit:
 
 
 class _ApiKeys:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    def __init__(self, connection: sa.Connection, driver: Driver):
+        self._c, self._d = connection, driver
 
     def add(self, key: ApiKeyRecord) -> ApiKeyRecord:
         values = _api_key_row(key)
@@ -1214,8 +1221,21 @@ class _ApiKeys:
         return dataclasses.replace(key, key_id=int(new_id[0]))
 
     def find_by_digest(self, digest: str) -> ApiKeyRecord | None:
-        row = self._c.execute(sa.select(api_keys).where(api_keys.c.digest == digest)).first()
-        return None if row is None else _api_key(row)
+        # Every API request asks this: straight to the driver.
+        row = self._d.one(_API_KEY_BY_DIGEST, (digest,))
+        if row is None:
+            return None
+        timestamp = self._d.timestamp_out
+        return ApiKeyRecord(
+            key_id=row[0],
+            digest=row[1],
+            role=row[2],
+            customer_id=row[3],
+            label=row[4],
+            created_at=timestamp(row[5]) or row[5],
+            created_by=row[6],
+            revoked_at=timestamp(row[7]),
+        )
 
     def get(self, key_id: int) -> ApiKeyRecord | None:
         row = self._c.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).first()
@@ -1246,47 +1266,63 @@ def _api_key(row: Any) -> ApiKeyRecord:
     )
 
 
+_API_KEY_BY_DIGEST = (
+    "SELECT key_id, digest, role, customer_id, label, created_at, created_by, revoked_at"
+    " FROM api_keys WHERE digest = %s"
+)
+_RESPONSE_BY_KEY = (
+    "SELECT idempotency_key, fingerprint, request, status_code, body, created_at"
+    " FROM idempotent_responses WHERE idempotency_key = %s"
+)
+_KEEP_RESPONSE = (
+    "INSERT INTO idempotent_responses"
+    " (idempotency_key, fingerprint, request, status_code, body, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
+
+
 class _Responses:
-    def __init__(self, connection: sa.Connection):
-        self._c = connection
+    """Kept HTTP responses, on every money-moving request's path: straight to the driver."""
+
+    def __init__(self, driver: Driver):
+        self._d = driver
 
     def find(self, idempotency_key: str) -> StoredResponse | None:
-        table = idempotent_responses
-        row = self._c.execute(
-            sa.select(table).where(table.c.idempotency_key == idempotency_key)
-        ).first()
+        row = self._d.one(_RESPONSE_BY_KEY, (idempotency_key,))
         if row is None:
             return None
+        created_at = self._d.timestamp_out(row[5])
+        assert created_at is not None
         return StoredResponse(
-            idempotency_key=row.idempotency_key,
-            fingerprint=row.fingerprint,
-            request=row.request,
-            status_code=row.status_code,
-            body=row.body,
-            created_at=_utc(row.created_at) or row.created_at,
+            idempotency_key=row[0],
+            fingerprint=row[1],
+            request=row[2],
+            status_code=row[3],
+            body=row[4],
+            created_at=created_at,
         )
 
     def add(self, response: StoredResponse) -> bool:
         # ON CONFLICT DO NOTHING, not a caught unique violation: on PostgreSQL an error
         # would abort the whole transaction.
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        if dialect is postgresql:
+        if self._d.postgres:
             # A kept response need not wait for its WAL flush: if a crash loses it, the retry
             # runs the use case again, which replays its own (durable) first result. Only
             # this transaction is affected (LOCAL), and it holds nothing else.
-            self._c.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-        values = {
-            field.name: getattr(response, field.name) for field in dataclasses.fields(response)
-        }
-        statement = (
-            dialect.insert(idempotent_responses)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(idempotent_responses.c.idempotency_key)
+            self._d.run("SET LOCAL synchronous_commit TO OFF")
+        row = self._d.one(
+            _KEEP_RESPONSE,
+            (
+                response.idempotency_key,
+                response.fingerprint,
+                response.request,
+                response.status_code,
+                response.body,
+                self._d.timestamp_in(response.created_at),
+            ),
         )
-        return self._c.execute(statement).first() is not None
+        return row is not None
 
 
 class SqlUnitOfWork:
@@ -1334,8 +1370,8 @@ class SqlUnitOfWork:
         self.alerts = _Alerts(connection)
         self.eod = _CloseOfDay(connection, driver)
         self.portfolio = _Portfolio(connection)
-        self.api_keys = _ApiKeys(connection)
-        self.responses = _Responses(connection)
+        self.api_keys = _ApiKeys(connection, driver)
+        self.responses = _Responses(driver)
         return self
 
     def __exit__(

@@ -7,6 +7,9 @@
 - A customer key naming another customer: 403 (rule OWN_CUSTOMER_ONLY), decided before the
   customer is looked up, so a customer key cannot learn which other customers exist.
 
+Only `current_principal` reads the database (so FastAPI runs it in its thread pool); the role
+and customer checks are `async def`, which FastAPI runs inline, without a thread hop.
+
 In a handler, `principal: Annotated[Principal, requires(*roles)]` (or an alias below) both
 authenticates and checks the role; `customer_id: OwnCustomer` takes `{customer_id}` from the
 path and checks that the caller may act on that customer.
@@ -19,9 +22,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from creditlink.application.apikeys import ROLES, Principal, authenticate
+from creditlink.application.apikeys import ROLES, Principal, authenticate_and_find_response
 from creditlink.interfaces.http.deps import BookDep
-from creditlink.interfaces.http.problems import ProblemError
+from creditlink.interfaces.http.problems import IDEMPOTENCY_HEADER, ProblemError
 
 CUSTOMER, OPERATOR, RISK_ADMIN, AUDITOR = ROLES
 EVERYONE = ROLES  # reads: a customer's only of its own customer
@@ -53,7 +56,13 @@ def current_principal(
             field="Authorization",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = authenticate(book.store.reader(), key)
+    # A money-moving request needs its kept response too (see `idempotency`): one read.
+    response_key = None
+    if request.method not in READ_METHODS:
+        response_key = request.headers.get(IDEMPOTENCY_HEADER) or None
+    principal, kept = authenticate_and_find_response(
+        book.store.reader(), key, response_key=response_key
+    )
     if principal is None:
         raise ProblemError(
             401,
@@ -67,6 +76,7 @@ def current_principal(
             403, "auditors read everything and change nothing", rule="AUDITOR_READ_ONLY"
         )
     request.state.principal = principal
+    request.state.kept_response = kept
     return principal
 
 
@@ -78,7 +88,7 @@ def requires(*roles: str) -> Any:
     assert roles, roles
     assert set(roles) <= set(ROLES), roles
 
-    def allowed(principal: CurrentPrincipal) -> Principal:
+    async def allowed(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise ProblemError(
                 403,
@@ -108,7 +118,7 @@ def check_customer_access(principal: Principal, customer_id: str) -> None:
         )
 
 
-def own_customer(customer_id: str, principal: CurrentPrincipal) -> str:
+async def own_customer(customer_id: str, principal: CurrentPrincipal) -> str:
     """`{customer_id}` from the path, once the caller may act on it."""
     check_customer_access(principal, customer_id)
     return customer_id

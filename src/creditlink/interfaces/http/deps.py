@@ -2,7 +2,9 @@
 
 `app.state.book` is the `creditlink.bootstrap.Book` the app serves (store, clock, actor,
 URL). A handler passes a fresh unit of work to each use-case call (`Writer` for changes,
-`Reader` for reads, which takes no write lock); the use case enters and commits it.
+`Reader` for reads, which takes no write lock); the use case enters and commits it. These
+dependencies only hand out objects, so they are `async def`: FastAPI runs them inline, not
+in its thread pool.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book
 
 
-def get_book(request: Request) -> Book:
+async def get_book(request: Request) -> Book:
     book: Book = request.app.state.book
     return book
 
@@ -24,11 +26,11 @@ def get_book(request: Request) -> Book:
 BookDep = Annotated[Book, Depends(get_book)]
 
 
-def writer(book: BookDep) -> UnitOfWork:
+async def writer(book: BookDep) -> UnitOfWork:
     return book.store.unit_of_work()
 
 
-def reader(book: BookDep) -> UnitOfWork:
+async def reader(book: BookDep) -> UnitOfWork:
     return book.store.reader()
 
 

@@ -48,8 +48,17 @@ _DESCRIPTION = (
 class Idempotency:
     """One request's key and fingerprint; `respond` runs the operation at most once."""
 
-    def __init__(self, *, book: Book, key: str | None, fingerprint: str, request: str):
+    def __init__(
+        self,
+        *,
+        book: Book,
+        key: str | None,
+        fingerprint: str,
+        request: str,
+        kept: StoredResponse | None,
+    ):
         self.book, self.key, self.fingerprint, self.request = book, key, fingerprint, request
+        self.kept = kept  # read with the caller's API key (`auth.current_principal`)
 
     def respond(self, run: Callable[[], tuple[int, BaseModel]]) -> Response:
         """The kept response for this key, or the response of `run()` (status, body),
@@ -57,10 +66,8 @@ class Idempotency:
         if self.key is None:
             status, model = run()
             return _json(status, model.model_dump_json())
-        with self.book.store.reader() as uow:
-            kept = uow.responses.find(self.key)
-        if kept is not None:
-            return self._replay(kept)
+        if self.kept is not None:
+            return self._replay(self.kept)
         status, model = run()
         body = model.model_dump_json()
         if not 200 <= status < 300:
@@ -132,7 +139,8 @@ async def idempotency_required(
     key: Annotated[str, _key_header()],
 ) -> Idempotency:
     described, digest = await _fingerprint(request)
-    return Idempotency(book=book, key=key, fingerprint=digest, request=described)
+    kept: StoredResponse | None = getattr(request.state, "kept_response", None)
+    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
 
 
 async def idempotency_optional(
@@ -142,7 +150,8 @@ async def idempotency_optional(
     key: Annotated[str | None, _key_header()] = None,
 ) -> Idempotency:
     described, digest = await _fingerprint(request)
-    return Idempotency(book=book, key=key, fingerprint=digest, request=described)
+    kept: StoredResponse | None = getattr(request.state, "kept_response", None)
+    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
 
 
 # For money-moving POSTs: without the header the request is refused with 428.

@@ -14,10 +14,11 @@ from functools import cache
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_MAX_AGE = 365 * 24 * 3600
 CSP = (
@@ -85,13 +86,36 @@ def mount(app: FastAPI) -> None:
     app.add_exception_handler(SignInNeeded, sign_in_needed)
     app.add_exception_handler(PageRefused, refused)
 
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if request.url.path.startswith("/ui"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if not request.url.path.startswith("/ui/static"):
-                response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(PageHeaders)
+
+
+class PageHeaders:
+    """Security and caching headers on every `/ui` response; other paths pass untouched.
+    Plain ASGI: Starlette's `BaseHTTPMiddleware` would run every API request, too, through a
+    task and a memory stream."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/ui"):
+            await self.app(scope, receive, send)
+            return
+        extra = [
+            (b"content-security-policy", CSP.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if not path.startswith("/ui/static"):
+            extra.append((b"cache-control", b"no-store"))
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
