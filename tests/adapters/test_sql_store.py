@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,23 +89,17 @@ def test_the_database_itself_refuses_a_second_entry_with_one_key(sql_book: Book)
             uow.ledger.append(first.draft)
 
 
-def race(
-    book: Book, *, threads: int, attempts: int, amount: int, products: list[Product]
-) -> list[BaseException]:
-    """`threads` threads each try `attempts` draws of `amount` on customer c1 at once."""
+def at_once(threads: int, work: Callable[[int], None]) -> list[BaseException]:
+    """`work(n)` on `threads` threads released together; what they raised."""
     barrier = threading.Barrier(threads)
     unexpected: list[BaseException] = []
 
     def worker(number: int) -> None:
         barrier.wait()
-        for attempt in range(attempts):
-            product = products[(number + attempt) % len(products)]
-            try:
-                spend(book.store, "c1", product, amount, f"t{number}-{attempt}", on=DAY)
-            except LimitExceeded:
-                pass
-            except BaseException as error:
-                unexpected.append(error)
+        try:
+            work(number)
+        except BaseException as error:
+            unexpected.append(error)
 
     pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
     for thread in pool:
@@ -113,6 +107,20 @@ def race(
     for thread in pool:
         thread.join(timeout=120)
     return unexpected
+
+
+def race(
+    book: Book, *, threads: int, attempts: int, amount: int, products: list[Product]
+) -> list[BaseException]:
+    """`threads` threads each try `attempts` draws of `amount` on customer c1 at once."""
+
+    def work(number: int) -> None:
+        for attempt in range(attempts):
+            product = products[(number + attempt) % len(products)]
+            with contextlib.suppress(LimitExceeded):
+                spend(book.store, "c1", product, amount, f"t{number}-{attempt}", on=DAY)
+
+    return at_once(threads, work)
 
 
 def test_eight_threads_racing_for_one_limit_never_exceed_it(sql_book: Book) -> None:
@@ -143,31 +151,20 @@ def test_customers_posting_at_once_keep_one_unbroken_chain(sql_book: Book) -> No
     threads, attempts = 8, 12
     for number in range(threads):
         add_customer(sql_book.store, f"c{number}", sequence=number + 1)
-    barrier = threading.Barrier(threads)
-    unexpected: list[BaseException] = []
 
-    def worker(number: int) -> None:
-        barrier.wait()
+    def work(number: int) -> None:
         for attempt in range(attempts):
-            try:
-                amount = 10_000 + 100 * attempt + number  # not round: no cash-out pattern
-                spend(
-                    sql_book.store,
-                    f"c{number}",
-                    Product.PAYLATER,
-                    amount,
-                    f"k{number}-{attempt}",
-                    on=DAY,
-                )
-            except BaseException as error:
-                unexpected.append(error)
+            amount = 10_000 + 100 * attempt + number  # not round: no cash-out pattern
+            spend(
+                sql_book.store,
+                f"c{number}",
+                Product.PAYLATER,
+                amount,
+                f"k{number}-{attempt}",
+                on=DAY,
+            )
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=120)
-    assert unexpected == []
+    assert at_once(threads, work) == []
     with sql_book.store.reader() as uow:
         assert uow.ledger.count() == threads * attempts
     report = verify_ledger(sql_book.store.reader())
