@@ -53,3 +53,15 @@ def test_bad_dates_name_the_field(text: object) -> None:
     with pytest.raises(InvalidInput) as raised:
         parse_date(text, field="start")
     assert raised.value.field == "start"
+
+
+def test_days_in_month_agrees_with_the_standard_library() -> None:
+    import calendar
+
+    from creditlink.domain.calendar import days_in_month
+
+    for year in (1900, 2000, 2024, 2026, 2027, 2028, 2100):
+        for month in range(1, 13):
+            assert days_in_month(year, month) == calendar.monthrange(year, month)[1]
+    with pytest.raises(calendar.IllegalMonthError):
+        days_in_month(2026, 13)

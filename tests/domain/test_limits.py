@@ -224,3 +224,33 @@ def test_a_draw_is_approved_exactly_when_it_fits_and_never_passes_the_limits(
     assert after.used(product) <= cap
     extra = t if product is Product.PAYLATER else 0
     assert after.used_fen <= state.joint_limit_fen + extra
+
+
+def test_a_usage_change_keeps_every_other_field() -> None:
+    """with_usage builds the new limit field by field (faster than dataclasses.replace): it
+    must keep every field, and a new field must be added there too."""
+    import dataclasses
+
+    assert [f.name for f in dataclasses.fields(JointLimit)] == [
+        "joint_limit_fen",
+        "cap_paylater_fen",
+        "cap_loan_fen",
+        "used_paylater_fen",
+        "used_loan_fen",
+        "temporary",
+        "pending",
+        "level",
+        "cured_on",
+    ], "a new JointLimit field must be copied by with_usage"
+    full = dataclasses.replace(
+        limit(used_paylater_fen=10_000, used_loan_fen=20_000).grant_temporary(
+            amount_fen=5_000, on=DAY, expires_on=DAY + timedelta(days=9)
+        ),
+        level=AlertLevel.WATCH,
+        cured_on=DAY,
+    )
+    full = full.change(on=DAY, delay_days=7, joint_limit_fen=3_000_000).limit
+    assert full.pending is not None
+    assert full.with_usage(Product.PAYLATER, 7) == dataclasses.replace(full, used_paylater_fen=7)
+    assert full.with_usage(Product.LOAN, 9) == dataclasses.replace(full, used_loan_fen=9)
+    assert full.with_usage(Product.LOAN, full.used_loan_fen) is full

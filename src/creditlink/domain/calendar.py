@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 import re
 from datetime import date, time
+from functools import lru_cache
 
 from creditlink.domain.errors import InvalidInput
 
@@ -18,14 +19,23 @@ def is_leap_year(year: int) -> bool:
     return _stdlib_calendar.isleap(year)
 
 
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def days_in_month(year: int, month: int) -> int:
-    return _stdlib_calendar.monthrange(year, month)[1]
+    """Days in `month` of `year` (as `calendar.monthrange`, without working out a weekday)."""
+    if not 1 <= month <= 12:
+        raise _stdlib_calendar.IllegalMonthError(month)
+    if month == 2 and _stdlib_calendar.isleap(year):
+        return 29
+    return _DAYS_IN_MONTH[month]
 
 
 def month_end(day: date) -> date:
     return day.replace(day=days_in_month(day.year, day.month))
 
 
+@lru_cache(maxsize=65_536)  # a pure function of immutable values, asked again and again
 def add_months(start: date, months: int, *, anchor_day: int | None = None) -> date:
     """The date `months` months after `start`, on `anchor_day` (default: start's day),
     clamped to the last day of the target month.

@@ -67,6 +67,33 @@ def _expression(hint: Any, value: str, depth: int, helpers: dict[str, Any]) -> s
     raise TypeError(f"cannot copy a field of type {hint!r}")
 
 
+def _flat_record(hint: Any) -> bool:
+    """A mutable record whose fields are all immutable: copied field by field."""
+    if not (isinstance(hint, type) and dataclasses.is_dataclass(hint)) or _immutable(hint):
+        return False
+    hints = typing.get_type_hints(hint)
+    return all(_immutable(hints[f.name]) for f in dataclasses.fields(hint))
+
+
+def _copied_list(hint: Any, value: str, target: str, helpers: dict[str, Any]) -> list[str] | None:
+    """Statements that copy a list of flat records `value` into `target`, the records built
+    in the loop (no call per record: the lists of an account's records are its bulk)."""
+    if typing.get_origin(hint) is not list or not _flat_record(typing.get_args(hint)[0]):
+        return None
+    record = typing.get_args(hint)[0]
+    name = f"_cls_{record.__name__}"
+    helpers[name] = record
+    lines = [
+        f"    {target} = _l = []",
+        "    _append = _l.append",
+        f"    for _v in {value}:",
+        f"        _m = _new({name})",
+    ]
+    lines += [f"        _m.{f.name} = _v.{f.name}" for f in dataclasses.fields(record)]
+    lines.append("        _append(_m)")
+    return lines
+
+
 def cloner(cls: type[T]) -> Callable[[T], T]:
     """A function that deep-copies instances of the dataclass `cls` (generated once)."""
     found = _CLONERS.get(cls)
@@ -76,6 +103,10 @@ def cloner(cls: type[T]) -> Callable[[T], T]:
     helpers: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = ["def clone(o):", "    n = _new(_cls)"]
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        copied = _copied_list(hints[f.name], f"o.{f.name}", f"n.{f.name}", helpers)
+        if copied is not None:
+            lines += copied
+            continue
         expression = _expression(hints[f.name], f"o.{f.name}", 0, helpers)
         lines.append(f"    n.{f.name} = {expression}")
     lines.append("    return n")

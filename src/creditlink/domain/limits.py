@@ -236,11 +236,21 @@ class JointLimit:
     def with_usage(self, product: Product, used_fen: int) -> JointLimit:
         """The product's records say what is unpaid; this keeps the limit's usage equal."""
         assert used_fen >= 0, used_fen
-        if used_fen == self.used(product):
+        paylater = product is Product.PAYLATER
+        if used_fen == (self.used_paylater_fen if paylater else self.used_loan_fen):
             return self  # unchanged (a limit is an immutable value)
-        if product is Product.PAYLATER:
-            return replace(self, used_paylater_fen=used_fen)
-        return replace(self, used_loan_fen=used_fen)
+        # As dataclasses.replace would, written out: the hottest change of a limit.
+        return JointLimit(
+            joint_limit_fen=self.joint_limit_fen,
+            cap_paylater_fen=self.cap_paylater_fen,
+            cap_loan_fen=self.cap_loan_fen,
+            used_paylater_fen=used_fen if paylater else self.used_paylater_fen,
+            used_loan_fen=self.used_loan_fen if paylater else used_fen,
+            temporary=self.temporary,
+            pending=self.pending,
+            level=self.level,
+            cured_on=self.cured_on,
+        )
 
     # -- limit changes ----------------------------------------------------------------
 

@@ -76,14 +76,17 @@ def format_fen(fen: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+_ONE_FEN = Decimal(1)
+
+
 def round_fen(amount_fen: Decimal) -> int:
     """The one rounding rule: half-up to the fen, half a fen away from zero."""
-    return int(amount_fen.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(amount_fen.quantize(_ONE_FEN, rounding=ROUND_HALF_UP))
 
 
 def ceil_fen(amount_fen: Decimal) -> int:
     """Round up to the fen; used only for the percentage part of a minimum payment."""
-    return int(amount_fen.quantize(Decimal(1), rounding=ROUND_CEILING))
+    return int(amount_fen.quantize(_ONE_FEN, rounding=ROUND_CEILING))
 
 
 def parse_rate(text: object, *, field: str = "rate", maximum: Decimal = Decimal(1)) -> Decimal:

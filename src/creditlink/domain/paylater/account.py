@@ -11,10 +11,11 @@ rounded once, when a statement (or an `all` payment) bills it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from creditlink.domain.calendar import add_months
 from creditlink.domain.errors import Conflict, InvalidInput, NotFound
@@ -34,6 +35,9 @@ from creditlink.domain.paylater.records import (
     Statement,
     WriteOff,
 )
+
+_OUTSTANDING = attrgetter("outstanding_fen")
+_UNPAID = frozenset((InstallmentStatus.PENDING, InstallmentStatus.BILLED))
 
 
 class NotConvertible(Conflict):
@@ -89,14 +93,12 @@ class PayLaterAccount:
         """Unpaid principal: revolving lines plus every plan's unpaid principal (the usage)."""
         if self.written_off:
             return 0
-        lines = sum(line.outstanding_fen for line in self.lines)
-        plans = sum(
-            i.principal_fen - i.principal_paid_fen
-            for plan in self.plans.values()
-            for i in plan.installments
-            if i.status in (InstallmentStatus.PENDING, InstallmentStatus.BILLED)
-        )
-        return lines + plans
+        owed: int = sum(map(_OUTSTANDING, self.lines))
+        for plan in self.plans.values():
+            for i in plan.installments:
+                if i.status in _UNPAID:
+                    owed += i.principal_fen - i.principal_paid_fen
+        return owed
 
     def interest_due_fen(self) -> int:
         if self.written_off:
@@ -125,7 +127,7 @@ class PayLaterAccount:
 
     def next_statement_date(self, after: date) -> date:
         """The first statement date strictly after `after`."""
-        candidate = after.replace(day=self.statement_day)
+        candidate = date(after.year, after.month, self.statement_day)
         return candidate if candidate > after else add_months(candidate, 1)
 
     def statement_due_on_eod(self, on: date) -> bool:
@@ -210,10 +212,23 @@ class PayLaterAccount:
             ) from None
 
     def _line(self, ref: str) -> PrincipalLine | None:
-        for line in self.lines:
+        index = self._line_index(ref)
+        return None if index is None else self.lines[index]
+
+    def _line_index(self, ref: str) -> int | None:
+        for index, line in enumerate(self.lines):
             if line.ref == ref:
-                return line
+                return index
         return None
+
+    def _pay_line(self, index: int, left: int, allocation: Allocation) -> int:
+        """Pay what it can of line `index` from `left`; what is left."""
+        line = self.lines[index]
+        paid = min(left, line.outstanding_fen)
+        if paid:
+            self.lines[index] = line.paid_down(paid)
+            allocation.principal_fen += paid
+        return left - paid
 
     # -- paying -------------------------------------------------------------------------
 
@@ -223,31 +238,49 @@ class PayLaterAccount:
         and what is left over."""
         left = amount_fen
         allocation = Allocation()
-        for statement in self.statements:
-            if left == 0:
-                break
-            left = self._pay_statement(statement, left, allocation)
+        if left and self.statements:
+            installments, lines = self._billed_by_statement()
+            for statement in self.statements:
+                if left == 0:
+                    break
+                day = statement.statement_date
+                left = self._pay_statement(
+                    statement, left, allocation, installments.get(day, ()), lines.get(day, ())
+                )
+            # Paying can only complete plans; their status is not read while paying.
+            self._complete_plans()
         if not billed_only:
-            for line in self.lines:
+            for index, line in enumerate(self.lines):
                 if left == 0:
                     break
                 if line.statement_date is None and line.outstanding_fen > 0:
-                    paid = min(left, line.outstanding_fen)
-                    line.outstanding_fen -= paid
-                    allocation.principal_fen += paid
-                    left -= paid
+                    left = self._pay_line(index, left, allocation)
         return allocation, left
 
-    def _installments_billed_on(self, statement_date: date) -> list[Installment]:
-        return [
-            i
-            for plan in self.plans.values()
-            for i in plan.installments
-            if i.billed and i.statement_date == statement_date
-        ]
+    def _billed_by_statement(self) -> tuple[dict[date, list[Installment]], dict[date, list[int]]]:
+        """Per statement date, its billed installments (plans and installments in order) and
+        the positions of its revolving lines with principal outstanding (in order)."""
+        installments: dict[date, list[Installment]] = {}
+        for plan in self.plans.values():
+            for installment in plan.installments:
+                if installment.billed:
+                    installments.setdefault(installment.statement_date, []).append(installment)
+        lines: dict[date, list[int]] = {}
+        for index, line in enumerate(self.lines):
+            if line.statement_date is not None and line.outstanding_fen > 0:
+                lines.setdefault(line.statement_date, []).append(index)
+        return installments, lines
 
-    def _pay_statement(self, statement: Statement, left: int, allocation: Allocation) -> int:
-        installments = self._installments_billed_on(statement.statement_date)
+    def _pay_statement(
+        self,
+        statement: Statement,
+        left: int,
+        allocation: Allocation,
+        installments: Sequence[Installment],
+        lines: Sequence[int],
+    ) -> int:
+        """Pay `statement`: its installments' fees, its interest, its installments'
+        principal, then its revolving lines (`lines`, positions in `self.lines`)."""
         for installment in installments:
             paid = min(left, installment.fee_due_fen)
             installment.fee_paid_fen += paid
@@ -263,13 +296,9 @@ class PayLaterAccount:
             allocation.principal_fen += paid
             left -= paid
             installment.settle_if_paid()
-        for line in self.lines:
-            if line.statement_date == statement.statement_date and line.outstanding_fen > 0:
-                paid = min(left, line.outstanding_fen)
-                line.outstanding_fen -= paid
-                allocation.principal_fen += paid
-                left -= paid
-        self._complete_plans()
+        for index in lines:
+            if self.lines[index].outstanding_fen > 0:
+                left = self._pay_line(index, left, allocation)
         return left
 
     def _credit_statements(self, amount_fen: int, on: date) -> None:
@@ -374,13 +403,10 @@ class PayLaterAccount:
         if purchase.plan_ref is not None:
             left = self._refund_plan(self.plans[purchase.plan_ref], left, on, allocation)
         else:
-            line = self._line(purchase_ref)
-            assert line is not None, purchase_ref
-            paid = min(left, line.outstanding_fen)
-            line.outstanding_fen -= paid
-            allocation.principal_fen += paid
-            left -= paid
-            if line.statement_date is None:
+            index = self._line_index(purchase_ref)
+            assert index is not None, purchase_ref
+            left = self._pay_line(index, left, allocation)
+            if self.lines[index].statement_date is None:
                 counted = left
         if left:
             more, left = self._allocate(left)
@@ -409,12 +435,9 @@ class PayLaterAccount:
             allocation.principal_fen += paid
             left -= paid
             installment.settle_if_paid()
-        moved_line = self._line(f"{plan.ref}:moved")
+        moved_line = self._line_index(f"{plan.ref}:moved")
         if moved_line is not None:
-            paid = min(left, moved_line.outstanding_fen)
-            moved_line.outstanding_fen -= paid
-            allocation.principal_fen += paid
-            left -= paid
+            left = self._pay_line(moved_line, left, allocation)
         return left
 
     # -- installment plans --------------------------------------------------------------
@@ -522,13 +545,13 @@ class PayLaterAccount:
             )
         self.accrue(on, terms.revolving_daily_rate)
         lines = [
-            line
-            for line in self.lines
+            index
+            for index, line in enumerate(self.lines)
             if line.statement_date is not None
             and line.statement_date <= statement_date
             and line.outstanding_fen > 0
         ]
-        principal = sum(line.outstanding_fen for line in lines)
+        principal = sum(self.lines[index].outstanding_fen for index in lines)
         if principal == 0:
             raise NotConvertible(
                 "the statement has no unpaid revolving principal",
@@ -544,8 +567,8 @@ class PayLaterAccount:
             on=on,
             terms=terms,
         )
-        for line in lines:
-            line.outstanding_fen = 0
+        for index in lines:
+            self.lines[index] = self.lines[index].paid_down(self.lines[index].outstanding_fen)
         self.plans[plan_ref] = plan
         statement.converted_after_fen += principal
         self.cycle.converted_fen += principal
@@ -625,9 +648,9 @@ class PayLaterAccount:
             return None
         for installment in due:
             installment.status = InstallmentStatus.BILLED
-        for line in self.lines:
+        for index, line in enumerate(self.lines):
             if line.statement_date is None:
-                line.statement_date = statement_date
+                self.lines[index] = line.billed_on(statement_date)
         installments_billed = sum(i.principal_fen + i.fee_fen for i in due)
         interest = new_interest + cycle.prebilled_interest_fen
         new_balance = (
@@ -715,8 +738,9 @@ class PayLaterAccount:
             interest_fen=self.interest_due_fen(),
             fee_fen=self.fee_due_fen(),
         )
-        for line in self.lines:
-            line.outstanding_fen = 0
+        for index, line in enumerate(self.lines):
+            if line.outstanding_fen:
+                self.lines[index] = line.paid_down(line.outstanding_fen)
         for statement in self.statements:
             statement.interest_due_fen = 0
         for plan in self.plans.values():

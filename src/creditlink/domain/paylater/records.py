@@ -40,16 +40,32 @@ class Purchase:
     refunded_on: date | None = None  # the latest refund's date
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PrincipalLine:
     """Revolving principal: a purchase, or a refunded plan's unbilled principal moved back
-    into the cycle. `statement_date` is None until the line is billed."""
+    into the cycle. `statement_date` is None until the line is billed.
+
+    Frozen, so that a copy of the account shares its lines: a payment or a statement
+    replaces the line it changes (most of an account's lines are long paid and never change
+    again)."""
 
     ref: str
     on: date
     amount_fen: int
     outstanding_fen: int
     statement_date: date | None = None
+
+    def paid_down(self, paid_fen: int) -> PrincipalLine:
+        """This line with `paid_fen` less outstanding."""
+        return PrincipalLine(
+            self.ref, self.on, self.amount_fen, self.outstanding_fen - paid_fen, self.statement_date
+        )
+
+    def billed_on(self, statement_date: date) -> PrincipalLine:
+        """This line, billed on the statement of `statement_date`."""
+        return PrincipalLine(
+            self.ref, self.on, self.amount_fen, self.outstanding_fen, statement_date
+        )
 
 
 @dataclass(slots=True)
