@@ -28,6 +28,7 @@ from creditlink.bootstrap import Book, memory_book
 from creditlink.domain.customer import NationalId
 from creditlink.domain.ledger import Account, AccountCode, EntryDraft, EntryKind, credit, debit
 from creditlink.domain.limits import AlertLevel, limit_wake_on
+from creditlink.domain.loan.loan import LoanStatus
 from creditlink.domain.loan.schedule import Method
 from creditlink.domain.products import Product
 from creditlink.risk.decisions import Context
@@ -143,6 +144,9 @@ def indexes(state: MemoryState) -> dict[str, Any]:
         "entries_by_customer": {
             c: [e.entry_id for e in entries] for c, entries in state.entries_by_customer.items()
         },
+        "money_by_customer": {c: list(rows) for c, rows in state.money_by_customer.items()},
+        "paylater_in_use": sorted(state.paylater_in_use),
+        "loans_active": sorted(state.loans_active),
         "postings": dict(state.postings),
         "posting_customers": {d: list(k.after()) for d, k in state.posting_customers.items()},
         "paylater_due": state.paylater_due.filed(),
@@ -184,6 +188,22 @@ def rebuilt(state: MemoryState) -> dict[str, Any]:
         },
         "entries_by_customer": _grouped(
             [(e.draft.customer_id, e.entry_id) for e in state.entries if e.draft.customer_id]
+        ),
+        "money_by_customer": _grouped(
+            [
+                (
+                    e.draft.customer_id,
+                    (e.business_date, e.kind.value, e.lines[0].amount_fen, e.lines[1].account.name),
+                )
+                for e in state.entries
+                if e.draft.customer_id and e.kind.value in ("repayment", "loan_draw")
+            ]
+        ),
+        "paylater_in_use": sorted(
+            c for c, limit in state.limits.items() if limit.used_paylater_fen
+        ),
+        "loans_active": sorted(
+            key for key, (loan, _, _) in state.loans.items() if loan.status is LoanStatus.ACTIVE
         ),
         "postings": dict(postings),
         "posting_customers": {day: sorted(ids) for day, ids in _grouped(list(postings)).items()},
@@ -423,6 +443,16 @@ def write_everything_then_leave(book: Book, next_day: date) -> dict[str, Any]:
                     ),
                 )
             )
+        # A repayment (the customer's money events).
+        uow.ledger.append(
+            EntryDraft(
+                idempotency_key="rolled-repayment",
+                business_date=next_day,
+                kind=EntryKind.REPAYMENT,
+                customer_id="c1",
+                lines=(debit(CASH, 100), credit(RECEIVABLE, 100, "c1")),
+            )
+        )
         # Accounts: a new one, and one saved twice (wake and closed-through both move).
         account = uow.paylater.get("c0")
         uow.paylater.add(dataclasses.replace(account, customer_id="zz"), next_wake_on=START)

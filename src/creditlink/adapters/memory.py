@@ -50,7 +50,14 @@ from creditlink.application.ports import (
 from creditlink.domain.copies import cloner
 from creditlink.domain.customer import Customer, NationalId
 from creditlink.domain.errors import Conflict
-from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, JournalEntry, StoredEntry, chain
+from creditlink.domain.ledger import (
+    GENESIS_HASH,
+    EntryDraft,
+    EntryKind,
+    JournalEntry,
+    StoredEntry,
+    chain,
+)
 from creditlink.domain.limits import JointLimit, limit_wake_on
 from creditlink.domain.loan.loan import Loan, LoanStatus
 from creditlink.domain.parameters import ParameterSet
@@ -60,6 +67,9 @@ Undo = Callable[[], object]  # a step that puts the state back; its value is ign
 # A stored document with its next wake date and the date it is closed through.
 A = TypeVar("A")
 Stored = tuple[A, date | None, date | None]  # (aggregate, next wake date, closed through)
+
+MoneyRow = tuple[date, str, int, str]  # (business date, kind, amount, second line's account)
+_MONEY_KINDS = frozenset((EntryKind.REPAYMENT, EntryKind.LOAN_DRAW))
 
 _RUN = 256  # keys per run of a _SortedKeys (a run splits in two past twice this)
 
@@ -221,6 +231,8 @@ class MemoryState:
     entries: list[JournalEntry] = field(default_factory=list)
     entries_by_key: dict[str, JournalEntry] = field(default_factory=dict)
     entries_by_customer: dict[str, list[JournalEntry]] = field(default_factory=dict)
+    # per customer, its repayments and draws as `money_events` answers them, in posting order
+    money_by_customer: dict[str, list[MoneyRow]] = field(default_factory=dict)
     # (business date, customer_id) -> how many entries; and each date's customers in order
     postings: dict[tuple[date, str], int] = field(default_factory=dict)
     posting_customers: dict[date, _SortedKeys] = field(default_factory=dict)
@@ -237,6 +249,9 @@ class MemoryState:
     loan_refs: dict[str, list[str]] = field(default_factory=dict)  # per customer, as added
     # (wake, customer_id, ref) filed under the first date whose close must visit the loan
     loans_due: _Queue = field(default_factory=_Queue)
+    # the customers using PayLater (usage above 0) and the active loans (count_active)
+    paylater_in_use: set[str] = field(default_factory=set)
+    loans_active: set[tuple[str, str]] = field(default_factory=set)
     alerts: list[AlertRecord] = field(default_factory=list)
     alerts_by_customer: dict[str, list[AlertRecord]] = field(default_factory=dict)
     decisions: list[DecisionRecord] = field(default_factory=list)
@@ -262,6 +277,18 @@ class MemoryState:
 
 def _id_digest(national_id: NationalId) -> str:
     return hashlib.sha256(national_id.value.encode()).hexdigest()
+
+
+def _kept_in(held: set[Any], key: Any, inside: bool, undo: list[Undo]) -> None:
+    """Make `key`'s membership of `held` equal `inside`; undone by putting it back."""
+    if inside == (key in held):
+        return
+    if inside:
+        held.add(key)
+        undo.append(lambda: held.discard(key))
+    else:
+        held.discard(key)
+        undo.append(lambda: held.add(key))
 
 
 def _listed(index: dict[Any, list[Any]], key: Any, item: object, undo: list[Undo]) -> None:
@@ -344,6 +371,7 @@ class _Limits:
         state.limits[customer_id] = limit
         old, new = _limit_slot(customer_id, before), _limit_slot(customer_id, limit)
         state.limits_due.move(old, new)
+        _kept_in(state.paylater_in_use, customer_id, limit.used_paylater_fen > 0, self._undo)
 
         def undo() -> None:
             state.limits_due.move(new, old)
@@ -402,8 +430,14 @@ class _Ledger:
             state.balances[name] = state.balances.get(name, 0) + change
         customer_id = entry.draft.customer_id
         posting = (entry.business_date, customer_id) if customer_id is not None else None
+        money = posting is not None and draft.kind in _MONEY_KINDS
         if posting is not None:
             state.entries_by_customer.setdefault(posting[1], []).append(entry)
+            if money:
+                row = (posting[0], draft.kind.value, draft.lines[0].amount_fen)
+                state.money_by_customer.setdefault(posting[1], []).append(
+                    (*row, draft.lines[1].account.name)
+                )
             count = state.postings.get(posting, 0)
             state.postings[posting] = count + 1
             if count == 0:
@@ -426,6 +460,11 @@ class _Ledger:
                 own.pop()
                 if not own:
                     del state.entries_by_customer[posting[1]]
+                if money:
+                    rows = state.money_by_customer[posting[1]]
+                    rows.pop()
+                    if not rows:
+                        del state.money_by_customer[posting[1]]
             state.entries.pop()
             del state.entries_by_key[draft.idempotency_key]
             if draft.reverses_entry_id is not None:
@@ -454,11 +493,9 @@ class _Ledger:
         day = self._state.posting_customers.get(on)
         return [] if day is None else list(islice(day.after(after), limit))
 
-    def money_events(self, customer_id: str, *, since: date) -> list[tuple[date, str, int, str]]:
+    def money_events(self, customer_id: str, *, since: date) -> list[MoneyRow]:
         return [
-            (e.business_date, e.kind.value, e.lines[0].amount_fen, e.lines[1].account.name)
-            for e in self.customer_entries(customer_id, since=since)
-            if e.kind.value in ("repayment", "loan_draw")
+            row for row in self._state.money_by_customer.get(customer_id, ()) if row[0] >= since
         ]
 
     def customer_entries(self, customer_id: str, *, since: date) -> list[JournalEntry]:
@@ -568,6 +605,7 @@ class _Loans:
         state.loans_due.move(old, new)
         if before is None:
             _listed(state.loan_refs, key[0], key[1], self._undo)
+        _kept_in(state.loans_active, key, value[0].status is LoanStatus.ACTIVE, self._undo)
 
         def undo() -> None:
             state.loans_due.move(new, old)
@@ -866,13 +904,7 @@ class _Portfolio:
         return list(self._state.incidents)
 
     def count_active(self) -> Mapping[str, int]:
-        limits = self._state.limits.values()
-        return {
-            "paylater": sum(1 for limit in limits if limit.used_paylater_fen > 0),
-            "loan": sum(
-                1 for loan, _, _ in self._state.loans.values() if loan.status is LoanStatus.ACTIVE
-            ),
-        }
+        return {"paylater": len(self._state.paylater_in_use), "loan": len(self._state.loans_active)}
 
 
 class _Audit:
