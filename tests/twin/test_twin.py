@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from creditlink.analytics.metrics import auc_ks, psi
-from creditlink.simulation.twin.engine import Policy, TwinConfig, run_partition, uniform
+from creditlink.simulation.twin.engine import (
+    Draws,
+    Policy,
+    TwinConfig,
+    run_partition,
+    uniform,
+)
 from creditlink.simulation.twin.population import draw_population
 from creditlink.simulation.twin.run import LINKED, SILOED, simulate, write_metrics
 
@@ -120,6 +126,18 @@ def test_uniform_is_a_pure_function_of_its_keys() -> None:
     assert 0.45 < sum(draws) / len(draws) < 0.55
     assert min(draws) >= 0.0
     assert max(draws) < 1.0
+    # A known value: the twin's figures depend on these exact numbers.
+    assert uniform(7, 12, 3, 1, 4, 2) == 0.15669120843442652
+
+
+def test_a_partition_draws_the_numbers_of_uniform() -> None:
+    """Draws keeps the state after (seed, customer, month): the same numbers as uniform."""
+    draws = Draws(7)
+    for customer in range(0, 5_000, 97):
+        for month in range(13):
+            for more in ((), (1,), (3, 1, 4, 739_000), (6, customer, 2)):
+                assert draws(customer, month, *more) == uniform(7, customer, month, *more)
+                assert draws(customer, month, *more) == uniform(7, customer, month, *more)
 
 
 def test_a_bad_configuration_is_refused() -> None:

@@ -137,6 +137,7 @@ def verify_ledger(uow: UnitOfWork) -> LedgerReport:
     report = LedgerReport()
     computed: dict[str, int] = {}
     by_customer: dict[tuple[str, str], int] = {}
+    debit = Side.DEBIT.value
     with uow:
         previous_hash = GENESIS_HASH
         for stored in uow.ledger.scan():
@@ -162,17 +163,21 @@ def verify_ledger(uow: UnitOfWork) -> LedgerReport:
                 )
             previous_hash = stored.hash
             debits = credits = 0
+            positive = True
             for line in stored.lines:
-                signed = line.amount_fen if line.side == Side.DEBIT.value else -line.amount_fen
-                if line.side == Side.DEBIT.value:
-                    debits += line.amount_fen
+                amount = line.amount_fen
+                positive = positive and amount > 0
+                if line.side == debit:
+                    signed = amount
+                    debits += amount
                 else:
-                    credits += line.amount_fen
+                    signed = -amount
+                    credits += amount
                 computed[line.account] = computed.get(line.account, 0) + signed
                 if line.customer_id is not None:
                     key = (line.customer_id, line.account)
                     by_customer[key] = by_customer.get(key, 0) + signed
-            if debits != credits or any(line.amount_fen <= 0 for line in stored.lines):
+            if debits != credits or not positive:
                 report.unbalanced_entries += 1
                 report.add(
                     "balanced",

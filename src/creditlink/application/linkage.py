@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from creditlink.application.ports import AlertRecord, UnitOfWork
 from creditlink.domain.limits import AlertLevel, JointLimit
-from creditlink.domain.loan.loan import Loan
+from creditlink.domain.loan.loan import Loan, LoanStatus
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.paylater.account import PayLaterAccount
 from creditlink.risk.linkage import (
@@ -80,7 +80,7 @@ def evaluate(
     account = account if account is not None else uow.paylater.get(customer_id, read_only=True)
     loans = loans if loans is not None else uow.loans.of_customer(customer_id, read_only=True)
     values = parameters.values
-    if account.written_off or any(loan.status.value == "written_off" for loan in loans):
+    if account.written_off or any(loan.status is LoanStatus.WRITTEN_OFF for loan in loans):
         return limit  # frozen for good
     causes = dpd_causes(
         paylater_dpd=account.dpd(on),
@@ -135,7 +135,7 @@ def evaluate(
                 )
                 # Each further step needs a fresh run: only items due after this step count.
                 limit = replace(limit.with_level(lower), cured_on=on + timedelta(days=1))
-    if limit != before:
+    if limit is not before and limit != before:
         uow.limits.save(customer_id, limit)
     return limit
 

@@ -66,6 +66,13 @@ def terms_of(parameters: ParameterSet) -> Terms:
     )
 
 
+@cache  # a handful of parameter sets in a book's life
+def _wake_thresholds(*dpds: int) -> tuple[timedelta, ...]:
+    """The DPDs whose crossing wakes an account, lowest first: the early-warning roll rates
+    count these crossings (ROLL_THRESHOLDS), and linkage levels and write-off act on them."""
+    return tuple(timedelta(days=days) for days in sorted({*ROLL_THRESHOLDS, *dpds}))
+
+
 def next_wake_on(
     account: PayLaterAccount, *, closed_through: date, parameters: ParameterSet
 ) -> date | None:
@@ -87,20 +94,17 @@ def next_wake_on(
             account.next_statement_date(closed_through + timedelta(days=1)) - timedelta(days=1)
         )
     values = parameters.values
-    thresholds = sorted(
-        {
-            *ROLL_THRESHOLDS,  # the early-warning roll rates count these crossings
-            values.linkage_watch_dpd,
-            values.linkage_restrict_dpd,
-            values.linkage_freeze_dpd,
-            values.write_off_dpd,
-        }
+    thresholds = _wake_thresholds(
+        values.linkage_watch_dpd,
+        values.linkage_restrict_dpd,
+        values.linkage_freeze_dpd,
+        values.write_off_dpd,
     )
     for statement in account.statements:
         if statement.minimum_unmet_fen <= 0:
             continue
         for days in thresholds:
-            day = statement.due_date + timedelta(days=days)
+            day = statement.due_date + days
             if day > closed_through:
                 candidates.append(day)
                 break

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from creditlink.domain.limits import AlertLevel
@@ -85,11 +86,11 @@ class Context:
     def to_dict(self) -> dict[str, Any]:
         """The fields in declaration order, those that are None left out; the level as its
         value and the APR as text. Every field is a plain value, so nothing needs copying."""
-        out: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        out: dict[str, Any] = {
+            name: value
+            for name, value in zip(_CONTEXT_FIELDS, _context_values(self), strict=True)
+            if value is not None
+        }
         out["level"] = self.level.value
         if self.apr is not None:
             out["apr"] = str(self.apr)
@@ -102,6 +103,10 @@ class Context:
         if values.get("apr") is not None:
             values["apr"] = Decimal(values["apr"])
         return cls(**values)
+
+
+_CONTEXT_FIELDS = tuple(Context.__dataclass_fields__)  # in declaration order
+_context_values = attrgetter(*_CONTEXT_FIELDS)
 
 
 def _verdict(reasons: list[str], soft: list[str]) -> Verdict:

@@ -105,7 +105,8 @@ def behaviour_features(
         streak += 1
     features["on_time_streak"] = float(streak)
     features["due_items"] = float(len(items))
-    recent = [s for s in paylater.statements if s.statement_date > add_months(on, -3)]
+    three_months_ago = add_months(on, -3)
+    recent = [s for s in paylater.statements if s.statement_date > three_months_ago]
     features["paylater_payment_ratio_3m"] = _ratio(
         sum(s.payments_fen for s in recent), sum(max(0, s.previous_balance_fen) for s in recent)
     )
@@ -120,7 +121,8 @@ def behaviour_features(
             if purchase.refunded_fen and purchase.on > year_ago
         )
     )
-    features["draws_6m"] = float(sum(1 for loan in loans if loan.drawn_on > add_months(on, -6)))
+    six_months_ago = add_months(on, -6)
+    features["draws_6m"] = float(sum(1 for loan in loans if loan.drawn_on > six_months_ago))
     features["borrow_to_repay_12m"] = float(
         borrow_to_repay_count(e for e in events if e.on > year_ago)
     )

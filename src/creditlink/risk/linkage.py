@@ -51,6 +51,8 @@ def dpd_causes(
                 f"joint utilisation {utilisation:.4f} > {parameters.linkage_watch_utilisation}",
             )
         )
+    if len(causes) < 2:
+        return causes  # sorted already
     return sorted(causes, key=lambda c: -c.level.rank)
 
 

@@ -80,19 +80,51 @@ class TwinConfig:
 
 
 _MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_UNIT = float(1 << 53)
 
 
 def uniform(*keys: int) -> float:
     """A deterministic uniform in [0, 1) from integer keys (SplitMix64 over the keys)."""
-    x = 0x9E3779B97F4A7C15
+    x = _GOLDEN
     for key in keys:
-        x = (x ^ (key & _MASK)) & _MASK
-        x = (x + 0x9E3779B97F4A7C15) & _MASK
+        x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
         z = x
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
         x = z ^ (z >> 31)
-    return (x >> 11) / float(1 << 53)
+    return (x >> 11) / _UNIT
+
+
+class Draws:
+    """`uniform(seed, customer, month, *more)` for one seed, keeping the state after
+    (seed, customer, month): every draw of the twin starts with those three keys, so each
+    draw folds in only its own further keys. The same numbers as `uniform`."""
+
+    __slots__ = ("_after", "_seed")
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._after: dict[tuple[int, int], int] = {}
+
+    def __call__(self, customer: int, month: int, *more: int) -> float:
+        x = self._after.get((customer, month))
+        if x is None:
+            x = _GOLDEN
+            for key in (self._seed, customer, month):
+                x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
+                z = x
+                z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+                z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+                x = z ^ (z >> 31)
+            self._after[customer, month] = x
+        for key in more:
+            x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+            x = z ^ (z >> 31)
+        return (x >> 11) / _UNIT
 
 
 def _sigmoid(z: float) -> float:
@@ -135,6 +167,7 @@ class PartitionRun:
         """`checked` runs the books on checked in-memory stores (slower; the result must be
         the same, and a test holds the twin to that)."""
         self.config, self.policy = config, policy
+        self.draw = Draws(config.seed)
         self.customers = {p.customer_id: _Customer(p) for p in people}
         if policy.siloed:
             paylater_book = memory_book(clock=CLOCK, checked=checked)
@@ -186,7 +219,7 @@ class PartitionRun:
         return self.out.to_dict()
 
     def _plan_month(self, month: int, first: date) -> None:
-        config, seed = self.config, self.config.seed
+        config, draw = self.config, self.draw
         days = (self.config.month_start(month + 1) - first).days
         macro = config.shocked(month)
         for customer in self.customers.values():
@@ -197,22 +230,22 @@ class PartitionRun:
             if not customer.onboarded or customer.declined:
                 continue
             shock_p = person.shock_rate * (3.0 if macro else 1.0)
-            if uniform(seed, key, month, _TAG["shock"]) < shock_p:
-                customer.shock_until = month + 1 + int(uniform(seed, key, month, 55) * 3)
+            if draw(key, month, _TAG["shock"]) < shock_p:
+                customer.shock_until = month + 1 + int(draw(key, month, 55) * 3)
             rate = person.purchases_per_month * (0.8 if macro else 1.0)
-            count = _poisson(rate, uniform(seed, key, month, _TAG["purchase"]))
+            count = _poisson(rate, draw(key, month, _TAG["purchase"]))
             if person.kind == KIND_CASH_OUT and month % 2 == 0:
                 count = 0
-                when = first + timedelta(days=int(uniform(seed, key, month, 60) * days))
+                when = first + timedelta(days=int(draw(key, month, 60) * days))
                 self.events[when].append((person.customer_id, "cash_out", 0))
             for n in range(count):
-                offset = int(uniform(seed, key, month, _TAG["purchase"], n, 1) * days)
+                offset = int(draw(key, month, _TAG["purchase"], n, 1) * days)
                 self.events[first + timedelta(days=offset)].append(
                     (person.customer_id, "purchase", n)
                 )
             need = person.loan_need_per_month * (1.6 if macro else 1.0)
-            if uniform(seed, key, month, _TAG["need"]) < need:
-                offset = int(uniform(seed, key, month, _TAG["need"], 1) * days)
+            if draw(key, month, _TAG["need"]) < need:
+                offset = int(draw(key, month, _TAG["need"], 1) * days)
                 self.events[first + timedelta(days=offset)].append((person.customer_id, "need", 0))
             # The PayLater due date: the statement of the 1st is due on the 10th.
             self.events[first + timedelta(days=9)].append((person.customer_id, "pay_paylater", 0))
@@ -260,27 +293,27 @@ class PartitionRun:
     def _act(self, customer: _Customer, action: str, n: int, on: date, month: int) -> None:
         if customer.declined or not customer.onboarded:
             return
-        seed, key = self.config.seed, customer.person.index
+        draw, key = self.draw, customer.person.index
         person = customer.person
         if action == "purchase":
             if customer.quiet_until is not None and on < customer.quiet_until:
                 return
-            u = uniform(seed, key, month, _TAG["purchase"], n, 2)
+            u = draw(key, month, _TAG["purchase"], n, 2)
             amount = max(1_000, int(person.basket_fen * math.exp(0.8 * (u - 0.5) * 2)))
-            category = _choose(person.category_weights, uniform(seed, key, month, 9, n))
+            category = _choose(person.category_weights, draw(key, month, 9, n))
             approved, ref = self._purchase(customer, amount, category, on, f"m{n % 7}")
             if not approved:
-                if uniform(seed, key, month, _TAG["retry"], n) < 0.5:
+                if draw(key, month, _TAG["retry"], n) < 0.5:
                     approved, ref = self._purchase(customer, amount // 2, category, on, "m0")
                 if not approved:
                     customer.quiet_until = on + timedelta(days=7)
                     return
-            if amount >= 100_000 and uniform(seed, key, month, _TAG["convert"], n) < (
+            if amount >= 100_000 and draw(key, month, _TAG["convert"], n) < (
                 person.installment_taste
             ):
                 self._convert(customer, ref, on)
         elif action == "need":
-            u = uniform(seed, key, month, _TAG["need"], 2)
+            u = draw(key, month, _TAG["need"], 2)
             amount = max(50_000, int(person.income_fen * (0.3 + 1.5 * u)) // 100 * 100)
             self._draw(customer, amount, on, month)
         elif action == "pay_paylater":
@@ -355,11 +388,11 @@ class PartitionRun:
         return True
 
     def _pay(self, customer: _Customer, product: str, on: date, month: int, n: int) -> None:
-        seed, person = self.config.seed, customer.person
+        person = customer.person
         if person.kind == KIND_FRAUD:
             customer.overdue.add(product)
             return
-        u = uniform(seed, person.index, month, _TAG["pay"], PRODUCTS.index(product), n, on.day)
+        u = self.draw(person.index, month, _TAG["pay"], PRODUCTS.index(product), n, on.day)
         stress = self._stress(customer, month, product)
         miss = _sigmoid(-4.3 + stress)
         if u < miss:
@@ -381,7 +414,7 @@ class PartitionRun:
     def _borrow_to_repay(self, customer: _Customer, on: date, month: int) -> bool:
         """A stressed customer may take a loan to pay PayLater (TWIN.md)."""
         person = customer.person
-        if uniform(self.config.seed, person.index, month, 77) >= 0.35:
+        if self.draw(person.index, month, 77) >= 0.35:
             return False
         with self.books["paylater"].store.reader() as uow:
             due = uow.paylater.get(person.customer_id, read_only=True).due_fen()
@@ -428,7 +461,7 @@ class PartitionRun:
         if not customer.overdue or customer.person.kind == KIND_FRAUD:
             return
         person = customer.person
-        u = uniform(self.config.seed, person.index, month, _TAG["cure"], on.toordinal())
+        u = self.draw(person.index, month, _TAG["cure"], on.toordinal())
         stress = max(self._stress(customer, month, p) for p in customer.overdue)
         if u < _sigmoid(0.2 - 0.9 * stress):
             if "paylater" in customer.overdue:
