@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from creditlink.bootstrap import open_book
+from creditlink.interfaces.http.workers import reuse_port_available
 from tests.conftest import add_customer
 from tests.http.conftest import make_key
 
@@ -89,3 +91,70 @@ def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _children(pid: int) -> set[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return {int(child) for child in text.split()}
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or not reuse_port_available(),
+    reason="needs Linux's /proc and SO_REUSEPORT",
+)
+def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    open_book(url).store.dispose()
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    command = [
+        sys.executable,
+        "-c",
+        "from creditlink.interfaces.cli.main import run; run()",
+        "serve",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base, server, log)
+        workers = {pid for pid in _children(server.pid) if _is_worker(pid)}
+        assert len(workers) == 2, workers
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            now = {pid for pid in _children(server.pid) if _is_worker(pid)}
+            if len(now) == 2 and killed not in now:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"no worker replaced {killed}:\n{log.read_text()}")
+        for _ in range(10):  # fresh connections, spread over both workers
+            assert httpx2.get(f"{base}/healthz", timeout=10).status_code == 200
+
+        second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "PORT_FREE" in second.stdout + second.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, log.read_text()
+
+
+def _is_worker(pid: int) -> bool:
+    """A worker, not the resource tracker that spawning also starts."""
+    try:
+        return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    except FileNotFoundError:
+        return False
