@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from creditlink.bootstrap import Book
-from tests.http.conftest import Keys, add_alert, assert_problem, auth
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys, add_alert
 
 
 def test_an_alert_is_acknowledged_then_escalated_then_closed_by_a_risk_officer(
@@ -14,7 +15,7 @@ def test_an_alert_is_acknowledged_then_escalated_then_closed_by_a_risk_officer(
     alert_id = add_alert(book, "c1")
     listed = client.get("/alerts?status=open", headers=auth(keys.operator)).json()
     assert [item["alert_id"] for item in listed["items"]] == [alert_id]
-    assert listed["items"][0]["evidence"] == "PayLater 3 days past due"
+    assert listed["items"][0]["evidence"] == "c1: PayLater 3 days past due"
 
     acknowledged = client.post(
         f"/alerts/{alert_id}/acknowledge", json={"note": "called"}, headers=auth(keys.operator)

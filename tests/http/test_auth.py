@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from creditlink.application.apikeys import authenticate, revoke_api_key
 from creditlink.bootstrap import Book
 from tests.conftest import CLOCK
-from tests.http.conftest import Keys, add_alert, assert_problem, auth
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys, add_alert
 
 PURCHASE = {"ref": "p1", "amount_fen": 10_000, "merchant": "m1", "category": "retail"}
 

@@ -22,7 +22,8 @@ from creditlink.application.ports import Incident
 from creditlink.bootstrap import Book
 from creditlink.interfaces.http.app import create_app
 from tests.conftest import CLOCK, DAY, add_customer
-from tests.http.conftest import add_alert, assert_problem, auth, make_key
+from tests.http.conftest import assert_problem, auth
+from tests.service import add_alert, make_key
 
 C, OP, R, A = "customer", "operator", "risk_admin", "auditor"
 ALL = frozenset({C, OP, R, A})

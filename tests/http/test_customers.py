@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 
 from creditlink.bootstrap import Book
 from tests.conftest import national_id
-from tests.http.conftest import Keys, assert_problem, auth
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys
 
 MASKED_ID = re.compile(r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$")
 

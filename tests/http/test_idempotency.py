@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from creditlink.bootstrap import Book, open_book
 from creditlink.interfaces.http.app import create_app
 from tests.conftest import CLOCK, add_customer
-from tests.http.conftest import Keys, assert_problem, auth, make_key
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys, make_key
 
 PATH = "/customers/c1/paylater/purchases"
 PURCHASE = {

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from creditlink.application.close_of_day import close_day
 from creditlink.bootstrap import Book
 from tests.conftest import CLOCK, DAY
-from tests.http.conftest import Keys, assert_problem, auth
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys
 
 PURCHASES = "/customers/c1/paylater/purchases"
 

@@ -9,7 +9,8 @@ from creditlink.application.parameters import set_parameters
 from creditlink.application.ports import Incident
 from creditlink.bootstrap import Book
 from tests.conftest import CLOCK, DAY
-from tests.http.conftest import Keys, add_alert, assert_problem, auth
+from tests.http.conftest import assert_problem, auth
+from tests.service import Keys, add_alert
 
 
 def _buy(client: TestClient, key: str, customer_id: str, ref: str, amount_fen: int) -> None:

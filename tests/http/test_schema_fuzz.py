@@ -32,7 +32,7 @@ from creditlink.bootstrap import Book, memory_book, open_book
 from creditlink.domain.loan.schedule import Method
 from creditlink.interfaces.http.app import create_app
 from tests.conftest import CLOCK, DAY, add_customer
-from tests.http.conftest import add_alert, make_key
+from tests.service import add_alert, make_key
 
 # Known resources the generated path parameters are steered to.
 KNOWN = {

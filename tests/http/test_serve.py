@@ -16,7 +16,7 @@ import pytest
 from creditlink.bootstrap import open_book
 from creditlink.interfaces.http.workers import reuse_port_available
 from tests.conftest import add_customer
-from tests.http.conftest import make_key
+from tests.service import make_key
 
 START_TIMEOUT_S = 60
 

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from creditlink.bootstrap import Book
 from creditlink.interfaces.http import app as app_module
 from creditlink.interfaces.http.app import create_app
-from tests.http.conftest import PROBLEM, Keys, auth
+from tests.http.conftest import PROBLEM, auth
+from tests.service import Keys
 
 
 def test_healthz_answers_ok_without_a_key(client: TestClient) -> None:

@@ -4,57 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
 
-from creditlink.application.apikeys import create_api_key
-from creditlink.application.ports import AlertRecord
 from creditlink.bootstrap import Book, memory_book
-from tests.conftest import CLOCK, DAY, add_customer, national_id
+from tests.conftest import CLOCK, add_customer, national_id
+from tests.service import Keys
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
-
-
-@dataclass(frozen=True)
-class Keys:
-    """One key per role; `customer` acts for c1, `other_customer` for c2."""
-
-    operator: str
-    risk_admin: str
-    auditor: str
-    customer: str
-    other_customer: str
-
-
-def make_key(book: Book, role: str, customer_id: str | None = None) -> str:
-    key, _ = create_api_key(
-        book.store.unit_of_work(),
-        role=role,
-        customer_id=customer_id,
-        label=f"web test {role}",
-        actor="test",
-        clock=CLOCK,
-    )
-    return key
-
-
-def add_alert(book: Book, customer_id: str, *, level: str = "WATCH") -> int:
-    with book.store.unit_of_work() as uow:
-        stored = uow.alerts.add(
-            AlertRecord(
-                on=DAY,
-                customer_id=customer_id,
-                kind="alert",
-                level=level,
-                cause="PAYLATER_DPD",
-                products=("paylater", "loan"),
-                evidence=f"{customer_id}: PayLater 3 days past due",
-            )
-        )
-        uow.commit()
-    return stored.alert_id
 
 
 # The full national IDs of c1 and c2 (add_customer's sequence 1 and 2): never on a page.
@@ -71,13 +29,7 @@ def web_book() -> Book:
 
 @pytest.fixture
 def keys(web_book: Book) -> Keys:
-    return Keys(
-        operator=make_key(web_book, "operator"),
-        risk_admin=make_key(web_book, "risk_admin"),
-        auditor=make_key(web_book, "auditor"),
-        customer=make_key(web_book, "customer", "c1"),
-        other_customer=make_key(web_book, "customer", "c2"),
-    )
+    return Keys.made_in(web_book)
 
 
 @pytest.fixture

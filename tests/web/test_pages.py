@@ -16,7 +16,8 @@ from creditlink.bootstrap import Book
 from creditlink.domain.products import Product
 from creditlink.interfaces.web.session import COOKIE, read_session, safe_next
 from tests.conftest import CLOCK, spend
-from tests.web.conftest import FULL_IDS, Keys, add_alert, csrf_of, sign_in
+from tests.service import Keys, add_alert
+from tests.web.conftest import FULL_IDS, csrf_of, sign_in
 
 PAGES = (
     "/ui",
