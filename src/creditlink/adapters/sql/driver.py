@@ -22,6 +22,16 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
+def timestamp_out(value: Any) -> datetime | None:
+    """A timestamp column's value, read through SQLAlchemy or the driver, as an aware
+    datetime: SQLite keeps timestamps without their offset (the clock gives them in UTC), and
+    its driver hands them out as text."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Driver:
     def __init__(self, connection: sa.Connection):
         self.postgres = connection.dialect.name == "postgresql"
@@ -49,13 +59,6 @@ class Driver:
         if self.postgres:
             return moment
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    def timestamp_out(self, value: Any) -> datetime | None:
-        """A timestamp column's value as an aware datetime (UTC when SQLite dropped it)."""
-        if value is None:
-            return None
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
     def pipeline(self) -> AbstractContextManager[object]:
         """On PostgreSQL, statements sent inside go to the server together and are answered

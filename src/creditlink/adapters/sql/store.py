@@ -9,7 +9,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
@@ -23,7 +23,7 @@ from creditlink.adapters.codecs import (
     paylater_from_dict,
     paylater_to_dict,
 )
-from creditlink.adapters.sql.driver import Driver
+from creditlink.adapters.sql.driver import Driver, timestamp_out
 from creditlink.adapters.sql.engine import READONLY, SQLITE_BUSY_TIMEOUT_MS, create_engine
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
@@ -930,16 +930,9 @@ def _alert(row: Any) -> AlertRecord:
         evidence=row.evidence,
         status=row.status,
         status_by=row.status_by,
-        status_at=_utc(row.status_at),
+        status_at=timestamp_out(row.status_at),
         status_note=row.status_note,
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite keeps timestamps without their offset; the clock gives them in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 class _CloseOfDay:
@@ -1224,19 +1217,7 @@ class _ApiKeys:
     def find_by_digest(self, digest: str) -> ApiKeyRecord | None:
         # Every API request asks this: straight to the driver.
         row = self._d.one(_API_KEY_BY_DIGEST, (digest,))
-        if row is None:
-            return None
-        timestamp = self._d.timestamp_out
-        return ApiKeyRecord(
-            key_id=row[0],
-            digest=row[1],
-            role=row[2],
-            customer_id=row[3],
-            label=row[4],
-            created_at=timestamp(row[5]) or row[5],
-            created_by=row[6],
-            revoked_at=timestamp(row[7]),
-        )
+        return None if row is None else _api_key(row)
 
     def get(self, key_id: int) -> ApiKeyRecord | None:
         row = self._c.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).first()
@@ -1254,16 +1235,20 @@ def _api_key_row(key: ApiKeyRecord) -> dict[str, Any]:
     return {field.name: getattr(key, field.name) for field in dataclasses.fields(key)}
 
 
-def _api_key(row: Any) -> ApiKeyRecord:
+def _api_key(row: Sequence[Any]) -> ApiKeyRecord:
+    """A key from a row of `api_keys` in its column order (`_API_KEY_BY_DIGEST`'s too)."""
+    key_id, digest, role, customer_id, label, created_at, created_by, revoked_at = row
+    created = timestamp_out(created_at)
+    assert created is not None, key_id
     return ApiKeyRecord(
-        key_id=row.key_id,
-        digest=row.digest,
-        role=row.role,
-        customer_id=row.customer_id,
-        label=row.label,
-        created_at=_utc(row.created_at) or row.created_at,
-        created_by=row.created_by,
-        revoked_at=_utc(row.revoked_at),
+        key_id=key_id,
+        digest=digest,
+        role=role,
+        customer_id=customer_id,
+        label=label,
+        created_at=created,
+        created_by=created_by,
+        revoked_at=timestamp_out(revoked_at),
     )
 
 
@@ -1293,7 +1278,7 @@ class _Responses:
         row = self._d.one(_RESPONSE_BY_KEY, (idempotency_key,))
         if row is None:
             return None
-        created_at = self._d.timestamp_out(row[5])
+        created_at = timestamp_out(row[5])
         assert created_at is not None
         return StoredResponse(
             idempotency_key=row[0],
@@ -1345,25 +1330,22 @@ class SqlUnitOfWork:
 
     def __init__(self, store: SqlStore, *, readonly: bool):
         self._store, self._readonly = store, readonly
+        self._turn = None if readonly else store.writer_turn  # SQLite writers take turns
         self._connection: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
 
     def __enter__(self) -> Self:
         assert self._connection is None, "a unit of work is entered once at a time"
-        writer_turn = self._store.writer_turn
-        if (
-            writer_turn is not None
-            and not self._readonly
-            and not writer_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        ):
+        turn = self._turn
+        if turn is not None and not turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise TimeoutError(
                 f"another unit of work held the book's write lock for {SQLITE_BUSY_TIMEOUT_MS} ms"
             )
         try:
             return self._open()
         except BaseException:
-            if writer_turn is not None and not self._readonly:
-                writer_turn.release()
+            if turn is not None:
+                turn.release()
             raise
 
     def _open(self) -> Self:
@@ -1408,8 +1390,8 @@ class SqlUnitOfWork:
                 self._connection.close()
             finally:
                 self._connection = self._transaction = None
-                if self._store.writer_turn is not None and not self._readonly:
-                    self._store.writer_turn.release()
+                if self._turn is not None:
+                    self._turn.release()
 
     def commit(self) -> None:
         assert self._transaction is not None, "commit() inside `with uow:` only"
