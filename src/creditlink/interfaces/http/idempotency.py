@@ -122,6 +122,14 @@ async def _fingerprint(request: Request) -> tuple[str, str]:
     return described, digest
 
 
+async def _idempotency(request: Request, book: Book, key: str | None) -> Idempotency:
+    """This request's fingerprint, with the response kept under its key (read with the API
+    key by `auth.current_principal`)."""
+    described, digest = await _fingerprint(request)
+    kept: StoredResponse | None = getattr(request.state, "kept_response", None)
+    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
+
+
 def _key_header() -> Any:
     return Header(
         alias=IDEMPOTENCY_HEADER,
@@ -138,9 +146,7 @@ async def idempotency_required(
     _: CurrentPrincipal,  # authenticate first: no replay for a caller without a key
     key: Annotated[str, _key_header()],
 ) -> Idempotency:
-    described, digest = await _fingerprint(request)
-    kept: StoredResponse | None = getattr(request.state, "kept_response", None)
-    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
+    return await _idempotency(request, book, key)
 
 
 async def idempotency_optional(
@@ -149,9 +155,7 @@ async def idempotency_optional(
     _: CurrentPrincipal,
     key: Annotated[str | None, _key_header()] = None,
 ) -> Idempotency:
-    described, digest = await _fingerprint(request)
-    kept: StoredResponse | None = getattr(request.state, "kept_response", None)
-    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
+    return await _idempotency(request, book, key)
 
 
 # For money-moving POSTs: without the header the request is refused with 428.
