@@ -3,7 +3,7 @@ loopback, with p50/p99 latency, on SQLite and on PostgreSQL, beside `GET /health
 server as a baseline (what the server and this load generator do with no business work).
 
     uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
-        [--workers 2] [--pg-url URL] [--no-pg] [--no-sqlite]
+        [--workers 2] [--pg-url URL] [--no-pg] [--no-sqlite] [--no-floor]
 
 Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
 dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
@@ -12,12 +12,19 @@ for a load test) so that every purchase is judged in full and approved, not decl
 customer's daily count is reached. Then `--concurrency` requests stay in flight for
 `--seconds`, each with its own Idempotency-Key. Prints one JSON object. Target (issue 8): on
 PostgreSQL >= 1,000 purchases/s with p99 <= 50 ms.
+
+On PostgreSQL a third phase, `floor_one_insert`, measures `benchmarks/http_floor.py`: the
+same server stack (worker supervisor, uvicorn, FastAPI, a pydantic body, psycopg) answering
+the same load with one read and one insert per request in one transaction, and nothing else.
+No purchase can be faster than that, so it is the ceiling this machine puts on the target.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import os
 import socket
@@ -27,7 +34,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import httpx  # noqa: E402
 
+from benchmarks import http_floor  # noqa: E402
 from benchmarks.common import PG_URL, percentile, pg_schema  # noqa: E402
 from creditlink.application.apikeys import create_api_key  # noqa: E402
 from creditlink.bootstrap import open_book  # noqa: E402
@@ -67,37 +74,30 @@ def _national_id(sequence: int) -> str:
     return first_17 + national_id_check_character(first_17)
 
 
-@contextmanager
-def serving(url: str, *, workers: int) -> Iterator[str]:
-    """`creditlink serve` on a free loopback port; its base URL once /healthz answers."""
+@contextlib.contextmanager
+def _running(command: list[str], *, env: dict[str, str], ready: str) -> Iterator[str]:
+    """`command`, a server on a free loopback port (`{port}` in it is replaced); its base URL
+    once `ready` answers with anything but a server error."""
     port = _free_port()
-    command = [
-        str(Path(sys.executable).with_name("creditlink")),
-        "serve",
-        "--db",
-        url,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    env = {**os.environ, "CREDITLINK_ACTOR": "benchmark"}
+    command = [part.replace("{port}", str(port)) for part in command]
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=_HERE.parent
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if server.poll() is not None:
                 log.seek(0)
-                raise RuntimeError(f"serve exited: {log.read().decode()[-2000:]}")
+                raise RuntimeError(f"server exited: {log.read().decode()[-2000:]}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}{ready}", timeout=1).status_code < 500:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("serve did not answer /healthz within 60 s")
+                raise RuntimeError(f"the server did not answer {ready} within 60 s")
             time.sleep(0.2)
         yield base
     finally:
@@ -108,6 +108,23 @@ def serving(url: str, *, workers: int) -> Iterator[str]:
             server.kill()
             server.wait()
         log.close()
+
+
+def serving(url: str, *, workers: int) -> contextlib.AbstractContextManager[str]:
+    """`creditlink serve` on a free loopback port; its base URL once /healthz answers."""
+    command = [str(Path(sys.executable).with_name("creditlink")), "serve", "--db", url]
+    command += ["--port", "{port}", "--workers", str(workers)]
+    return _running(command, env={"CREDITLINK_ACTOR": "benchmark"}, ready="/healthz")
+
+
+def serving_floor(url: str, *, workers: int) -> contextlib.AbstractContextManager[str]:
+    """`benchmarks/http_floor.py`'s app under `serve`'s own worker supervisor."""
+    code = (
+        "from creditlink.interfaces.http.workers import run_workers; "
+        f"raise SystemExit(run_workers(app={http_floor.APP!r}, host='127.0.0.1', "
+        f"port={{port}}, workers={workers}, log_level='info'))"
+    )
+    return _running([sys.executable, "-c", code], env={http_floor.URL_ENV: url}, ready="/floor")
 
 
 class Connection:
@@ -298,6 +315,32 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def measure_floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Purchase-shaped writes to `http_floor`'s app: one read and one insert per request."""
+    http_floor.prepare(url)
+    refs = itertools.count()  # across the warm-up and the measured phase: refs are unique
+
+    async def write(connection: Connection, number: int) -> int:
+        body = json.dumps(
+            {
+                "ref": f"r{next(refs)}",
+                "amount_fen": 1_000 + number % 5_000,
+                "merchant": "Grocer",
+                "category": "retail",
+            }
+        )
+        path = f"/floor/b{number % args.customers:05d}/purchases"
+        return await connection.request("POST", path, headers={}, body=body.encode())
+
+    async def run(base: str) -> dict[str, Any]:
+        load = {"seconds": args.seconds, "concurrency": args.concurrency, "ok": {201}}
+        await _load(base, write, **{**load, "seconds": WARM_UP_SECONDS})
+        return await _load(base, write, **load)
+
+    with serving_floor(url, workers=args.workers) as base:
+        return asyncio.run(run(base))
+
+
 def _pg_reachable(url: str) -> str | None:
     try:
         import psycopg
@@ -319,6 +362,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="Skip the floor on PostgreSQL (benchmarks/http_floor.py: one read and one insert "
+        "per request through the same server stack).",
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {
         "benchmark": "http purchases",
@@ -340,6 +389,8 @@ def main() -> None:
     else:
         with pg_schema(args.pg_url) as url:
             out["postgresql"] = measure(url, args)
+            if not args.no_floor:
+                out["postgresql"]["floor_one_insert"] = measure_floor(url, args)
     print(json.dumps(out, indent=2))
 
 
