@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,6 +13,7 @@ from creditlink.application.apikeys import (
     Principal,
     authenticate,
     create_api_key,
+    end_session,
     list_api_keys,
     revoke_api_key,
 )
@@ -132,3 +134,37 @@ def test_an_overlong_label_is_refused(book: Book) -> None:
             clock=CLOCK,
         )
     assert refused.value.rule == "LABEL_LENGTH"
+
+
+def test_ended_sessions_are_forgotten_once_they_would_have_expired(book: Book) -> None:
+    _create(book, "operator")
+    now = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for digest, hours in (("a" * 64, 1), ("b" * 64, 3)):
+        end_session(
+            book.store.unit_of_work(),
+            session_digest=digest,
+            key_id=1,
+            expires_at=now + timedelta(hours=hours),
+            at=now,
+        )
+    end_session(  # signed out twice (two tabs): no error
+        book.store.unit_of_work(),
+        session_digest="b" * 64,
+        key_id=1,
+        expires_at=now + timedelta(hours=3),
+        at=now,
+    )
+    with book.store.reader() as uow:
+        assert uow.api_keys.session_ended("a" * 64)
+        assert uow.api_keys.session_ended("b" * 64)
+    end_session(
+        book.store.unit_of_work(),
+        session_digest="c" * 64,
+        key_id=1,
+        expires_at=now + timedelta(hours=5),
+        at=now + timedelta(hours=2),
+    )
+    with book.store.reader() as uow:
+        assert not uow.api_keys.session_ended("a" * 64)  # expired at 10:00: forgotten
+        assert uow.api_keys.session_ended("b" * 64)
+        assert uow.api_keys.session_ended("c" * 64)

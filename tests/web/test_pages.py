@@ -144,6 +144,31 @@ def test_signing_out_clears_the_session(client: TestClient, keys: Keys, role: st
     assert client.get("/ui/customers/c1", follow_redirects=False).status_code == 303
 
 
+def test_a_copy_of_a_signed_out_session_id_no_longer_works(
+    client: TestClient, web_book: Book, keys: Keys
+) -> None:
+    """Signing out ends the session on the server, not only in this browser: an id copied
+    before (another tab, a stolen cookie) is refused. Other sessions of the key go on."""
+    sign_in(client, keys.operator)
+    copied = client.cookies[COOKIE]
+    other = _cookie_of(client, keys.operator)  # the same key, signed in again elsewhere
+    client.cookies.clear()
+    client.cookies.set(COOKIE, copied)
+    token = csrf_of(client, "/ui/alerts")
+    signed_out = client.post("/ui/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert signed_out.status_code == 303
+
+    assert read_session(web_book, copied) is None
+    client.cookies.clear()
+    client.cookies.set(COOKIE, copied)
+    response = client.get("/ui/alerts", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/ui/sign-in")
+    client.cookies.clear()
+    client.cookies.set(COOKIE, other)
+    assert client.get("/ui/alerts", follow_redirects=False).status_code == 200
+
+
 # -- roles ---------------------------------------------------------------------------------
 
 

@@ -272,6 +272,7 @@ class MemoryState:
     api_keys: list[ApiKeyRecord] = field(default_factory=list)  # key_id - 1 is the index
     api_key_digests: dict[str, int] = field(default_factory=dict)  # digest -> key_id
     responses: dict[str, StoredResponse] = field(default_factory=dict)
+    ended_sessions: dict[str, datetime] = field(default_factory=dict)  # digest -> expires at
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -1119,6 +1120,23 @@ class _ApiKeys:
         before = keys[key_id - 1]
         keys[key_id - 1] = dataclasses.replace(before, revoked_at=at)
         self._undo.append(lambda: keys.__setitem__(key_id - 1, before))
+
+    def end_session(self, session_digest: str, *, key_id: int, expires_at: datetime) -> None:
+        ended = self._state.ended_sessions
+        if session_digest not in ended:
+            ended[session_digest] = expires_at
+            self._undo.append(lambda: ended.pop(session_digest))
+
+    def session_ended(self, session_digest: str) -> bool:
+        return session_digest in self._state.ended_sessions
+
+    def forget_sessions_expired(self, *, at: datetime) -> int:
+        ended = self._state.ended_sessions
+        gone = {digest: expires for digest, expires in ended.items() if expires <= at}
+        for digest in gone:
+            del ended[digest]
+        self._undo.append(lambda: ended.update(gone))
+        return len(gone)
 
 
 class _Responses:

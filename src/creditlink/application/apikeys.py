@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
@@ -170,6 +171,19 @@ def revoke_api_key(
         )
         uow.commit()
     return dataclasses.replace(stored, revoked_at=at)
+
+
+def end_session(
+    uow: UnitOfWork, *, session_digest: str, key_id: int, expires_at: datetime, at: datetime
+) -> None:
+    """A dashboard session signed out at `at`: it stops working for good, even where its id
+    was copied. Ended sessions that have expired by `at` are forgotten (they cannot be used
+    any more), so the record stays as small as the sessions still alive."""
+    with uow:
+        uow.api_keys.forget_sessions_expired(at=at)
+        if expires_at > at:
+            uow.api_keys.end_session(session_digest, key_id=key_id, expires_at=expires_at)
+        uow.commit()
 
 
 def list_api_keys(uow: UnitOfWork) -> list[ApiKeyRecord]:

@@ -395,6 +395,18 @@ class ApiKeyRepository(Protocol):
 
     def revoke(self, key_id: int, *, at: datetime) -> None: ...
 
+    def end_session(self, session_digest: str, *, key_id: int, expires_at: datetime) -> None:
+        """Remember that a dashboard session (by the digest of its id) was signed out, until
+        it would have expired anyway; already ended is no error."""
+        ...
+
+    def session_ended(self, session_digest: str) -> bool: ...
+
+    def forget_sessions_expired(self, *, at: datetime) -> int:
+        """Drop ended sessions that have expired by `at` (they can no longer be used): how
+        many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredResponse:

@@ -15,6 +15,8 @@ from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from creditlink.adapters.codecs import (
@@ -36,6 +38,7 @@ from creditlink.adapters.sql.tables import (
     customers,
     daily_indicators,
     decisions,
+    ended_sessions,
     incidents,
     journal_entries,
     journal_lines,
@@ -1229,6 +1232,26 @@ class _ApiKeys:
 
     def revoke(self, key_id: int, *, at: datetime) -> None:
         self._c.execute(api_keys.update().where(api_keys.c.key_id == key_id).values(revoked_at=at))
+
+    def end_session(self, session_digest: str, *, key_id: int, expires_at: datetime) -> None:
+        # Two sign-outs of one session at once: the second changes nothing, and fails not.
+        insert = sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert
+        self._c.execute(
+            insert(ended_sessions)
+            .values(session_digest=session_digest, key_id=key_id, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[ended_sessions.c.session_digest])
+        )
+
+    def session_ended(self, session_digest: str) -> bool:
+        column = ended_sessions.c.session_digest
+        found = self._c.execute(sa.select(column).where(column == session_digest)).first()
+        return found is not None
+
+    def forget_sessions_expired(self, *, at: datetime) -> int:
+        gone = self._c.execute(
+            ended_sessions.delete().where(ended_sessions.c.expires_at <= at)
+        ).rowcount
+        return int(gone or 0)
 
 
 def _api_key_row(key: ApiKeyRecord) -> dict[str, Any]:

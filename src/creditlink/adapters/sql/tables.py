@@ -259,6 +259,16 @@ api_keys = sa.Table(
 )
 
 # The first response to each money-moving HTTP request, by its Idempotency-Key.
+# Dashboard sessions signed out before they expired (see interfaces/web/session.py): the
+# SHA-256 of the session id, kept until the session would have expired anyway.
+ended_sessions = sa.Table(
+    "ended_sessions",
+    metadata,
+    sa.Column("session_digest", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, sa.ForeignKey("api_keys.key_id"), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
 idempotent_responses = sa.Table(
     "idempotent_responses",
     metadata,

@@ -19,7 +19,7 @@ Figures are as of `?on=YYYY-MM-DD`, by default the last closed business date.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +33,7 @@ from creditlink.application.alerts import (
     escalate_alert,
     get_alert,
 )
-from creditlink.application.apikeys import authenticate
+from creditlink.application.apikeys import authenticate, end_session
 from creditlink.application.challenger import shadow_report
 from creditlink.application.customers import customer_page
 from creditlink.application.emergency import indicator_history, list_incidents
@@ -174,9 +174,17 @@ def sign_in(
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request, session: AnySessionDep) -> Response:
-    """Everyone may sign out, auditors included."""
+async def sign_out(request: Request, session: AnySessionDep, book: BookDep) -> Response:
+    """Everyone may sign out, auditors included. The session ends for good: a copy of its
+    id stops working too."""
     await require_csrf(request, session)
+    end_session(
+        book.store.unit_of_work(),
+        session_digest=session.digest,
+        key_id=session.principal.key_id,
+        expires_at=session.expires_at,
+        at=datetime.now(UTC),
+    )
     response = _see_other("/ui/sign-in")
     response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response

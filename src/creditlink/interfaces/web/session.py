@@ -9,8 +9,10 @@ HTTPS), to a signed session id:
 The signature's key is HMAC(server secret, the key's stored SHA-256 digest), so a session:
 - needs no server-side storage, and works across `serve --workers N` (and across restarts
   when `CREDITLINK_SESSION_SECRET` is set);
-- ends when its key is revoked (each request reads the key's record by id) or expires
-  (`SESSION_SECONDS`); signing out deletes the cookie;
+- ends when its key is revoked (each request reads the key's record by id), when it
+  expires (`SESSION_SECONDS`), or when it is signed out: signing out deletes the cookie and
+  records the session as ended (by the SHA-256 of its id, in `ended_sessions`, until it
+  would have expired), so a copy of the id taken before stops working too;
 - cannot be forged from the database alone: the server secret is `CREDITLINK_SESSION_SECRET`
   when set (set it in production so that sessions outlive a restart), else a random secret
   that `creditlink serve` makes at start and hands to its workers (a process that is not
@@ -33,6 +35,7 @@ import hmac
 import os
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -88,19 +91,26 @@ def new_session(principal: Principal, key: str, *, now: float | None = None) -> 
 
 
 class Session:
-    """A valid session: who it is for, and its CSRF token."""
+    """A valid session: who it is for, when it expires, and its CSRF token."""
 
-    def __init__(self, principal: Principal, token: str, signing_key: bytes):
+    def __init__(self, principal: Principal, token: str, signing_key: bytes, expires: int):
         self.principal = principal
+        self.digest = session_digest(token)
+        self.expires_at = datetime.fromtimestamp(expires, UTC)
         self.csrf_token = _sign(signing_key, f"csrf:{token}")
 
     def csrf_ok(self, sent: str | None) -> bool:
         return bool(sent) and hmac.compare_digest(self.csrf_token, str(sent))
 
 
+def session_digest(token: str) -> str:
+    """What the book keeps of a signed-out session id."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def read_session(book: Book, token: str | None, *, now: float | None = None) -> Session | None:
-    """The session `token` stands for, or None: malformed, forged, expired, or its key
-    unknown or revoked."""
+    """The session `token` stands for, or None: malformed, forged, expired, signed out, or
+    its key unknown or revoked."""
     if not token or len(token) > 300:
         return None
     parts = token.split(".")
@@ -111,13 +121,14 @@ def read_session(book: Book, token: str | None, *, now: float | None = None) -> 
         return None
     with book.store.reader() as uow:
         stored = uow.api_keys.get(key_id)
-    if stored is None or stored.revoked_at is not None:
+        ended = stored is not None and uow.api_keys.session_ended(session_digest(token))
+    if stored is None or stored.revoked_at is not None or ended:
         return None
     signing_key = _signing_key(stored.digest)
     if not hmac.compare_digest(_sign(signing_key, ".".join(parts[:3])), signature):
         return None
     principal = Principal(key_id=stored.key_id, role=stored.role, customer_id=stored.customer_id)
-    return Session(principal, token, signing_key)
+    return Session(principal, token, signing_key, expires)
 
 
 def _here(request: Request) -> str:
