@@ -647,10 +647,6 @@ class _PayLater:
             yield paylater_from_dict(json.loads(row.document))
 
 
-_DECISION_INSERT = decisions.insert()
-_DECISION_BY_KEY = sa.select(decisions).where(decisions.c.idempotency_key == _KEY)
-
-
 class _Loans:
     def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
@@ -742,33 +738,40 @@ _DECISIONS_OF_DAY = (
     f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions "
     "WHERE customer_id = %s AND business_date = %s ORDER BY decision_id"
 )
+_DECISION_BY_KEY = f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions WHERE idempotency_key = %s"
+_DECISION_COLUMNS_IN = _DECISION_FIELDS[1:]  # all but decision_id, which the database gives
+_DECISION_INSERT = (
+    f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS_IN)})"
+    f" VALUES ({', '.join(['%s'] * len(_DECISION_COLUMNS_IN))})"
+)
 
 
 class _Decisions:
     def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
 
+    # `add`, `find_by_key` and `of_customer_on` are on every purchase and draw's path: the
+    # driver's cursor.
+
     def add(self, decision: DecisionRecord) -> None:
-        self._c.execute(
-            _DECISION_INSERT,
-            {
-                "business_date": decision.on,
-                "customer_id": decision.customer_id,
-                "op": decision.op,
-                "ref": decision.ref,
-                "outcome": decision.outcome,
-                "reasons": ",".join(decision.reasons),
-                "parameter_version": decision.parameter_version,
-                "model_version": decision.model_version,
-                "idempotency_key": decision.idempotency_key,
-                "context_json": _json_or_none(decision.context),
-                "shadow_json": _json_or_none(decision.shadow),
-            },
-        )
+        values = {
+            "business_date": self._d.date_in(decision.on),
+            "customer_id": decision.customer_id,
+            "op": decision.op,
+            "ref": decision.ref,
+            "outcome": decision.outcome,
+            "reasons": ",".join(decision.reasons),
+            "parameter_version": decision.parameter_version,
+            "model_version": decision.model_version,
+            "idempotency_key": decision.idempotency_key,
+            "context_json": _json_or_none(decision.context),
+            "shadow_json": _json_or_none(decision.shadow),
+        }
+        self._d.send(_DECISION_INSERT, [values[name] for name in _DECISION_COLUMNS_IN])
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
-        row = self._c.execute(_DECISION_BY_KEY, {"key": idempotency_key}).first()
-        return _decision(row) if row is not None else None
+        row = self._d.one(_DECISION_BY_KEY, (idempotency_key,))
+        return None if row is None else self._from_driver(row)
 
     def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
         query = sa.select(decisions).order_by(decisions.c.decision_id)
@@ -789,14 +792,13 @@ class _Decisions:
         return rows, int(self._c.execute(count).scalar_one())
 
     def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
-        """On every purchase and draw's path (the velocity counts): the driver's cursor."""
         rows = self._d.all(_DECISIONS_OF_DAY, (customer_id, self._d.date_in(on)))
-        found = []
-        for row in rows:
-            fields = dict(zip(_DECISION_FIELDS, row, strict=True))
-            fields["business_date"] = self._d.date_out(fields["business_date"])
-            found.append(_decision(SimpleNamespace(**fields)))
-        return found
+        return [self._from_driver(row) for row in rows]
+
+    def _from_driver(self, row: Sequence[Any]) -> DecisionRecord:
+        fields = dict(zip(_DECISION_FIELDS, row, strict=True))
+        fields["business_date"] = self._d.date_out(fields["business_date"])
+        return _decision(SimpleNamespace(**fields))
 
     def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
         query = (
