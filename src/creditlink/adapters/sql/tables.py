@@ -258,7 +258,6 @@ api_keys = sa.Table(
     ),
 )
 
-# The first response to each money-moving HTTP request, by its Idempotency-Key.
 # Dashboard sessions signed out before they expired (see interfaces/web/session.py): the
 # SHA-256 of the session id, kept until the session would have expired anyway.
 ended_sessions = sa.Table(
@@ -269,6 +268,7 @@ ended_sessions = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The first response to each money-moving HTTP request, by its Idempotency-Key.
 idempotent_responses = sa.Table(
     "idempotent_responses",
     metadata,

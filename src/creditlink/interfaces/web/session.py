@@ -7,8 +7,8 @@ HTTPS), to a signed session id:
     <key_id>.<expires, unix seconds>.<random nonce>.<HMAC-SHA256 signature>
 
 The signature's key is HMAC(server secret, the key's stored SHA-256 digest), so a session:
-- needs no server-side storage, and works across `serve --workers N` (and across restarts
-  when `CREDITLINK_SESSION_SECRET` is set);
+- is stored nowhere on the server while it lasts, and works across `serve --workers N`
+  (and across restarts when `CREDITLINK_SESSION_SECRET` is set);
 - ends when its key is revoked (each request reads the key's record by id), when it
   expires (`SESSION_SECONDS`), or when it is signed out: signing out deletes the cookie and
   records the session as ended (by the SHA-256 of its id, in `ended_sessions`, until it
