@@ -84,16 +84,20 @@ _GOLDEN = 0x9E3779B97F4A7C15
 _UNIT = float(1 << 53)
 
 
-def uniform(*keys: int) -> float:
-    """A deterministic uniform in [0, 1) from integer keys (SplitMix64 over the keys)."""
-    x = _GOLDEN
+def _fold(x: int, keys: tuple[int, ...]) -> int:
+    """SplitMix64's state after folding in `keys`, one after another, from state `x`."""
     for key in keys:
         x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
         z = x
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
         x = z ^ (z >> 31)
-    return (x >> 11) / _UNIT
+    return x
+
+
+def uniform(*keys: int) -> float:
+    """A deterministic uniform in [0, 1) from integer keys (SplitMix64 over the keys)."""
+    return (_fold(_GOLDEN, keys) >> 11) / _UNIT
 
 
 class Draws:
@@ -110,21 +114,8 @@ class Draws:
     def __call__(self, customer: int, month: int, *more: int) -> float:
         x = self._after.get((customer, month))
         if x is None:
-            x = _GOLDEN
-            for key in (self._seed, customer, month):
-                x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
-                z = x
-                z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-                z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-                x = z ^ (z >> 31)
-            self._after[customer, month] = x
-        for key in more:
-            x = ((x ^ (key & _MASK)) + _GOLDEN) & _MASK
-            z = x
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-            x = z ^ (z >> 31)
-        return (x >> 11) / _UNIT
+            x = self._after[customer, month] = _fold(_GOLDEN, (self._seed, customer, month))
+        return (_fold(x, more) >> 11) / _UNIT
 
 
 def _sigmoid(z: float) -> float:
