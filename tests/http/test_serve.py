@@ -41,6 +41,22 @@ def _wait_until_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -
     raise AssertionError(f"the server did not become healthy:\n{log.read_text()}")
 
 
+def _serve_command(url: str, port: int) -> list[str]:
+    """`creditlink serve` with two workers, as a user runs it."""
+    run = "from creditlink.interfaces.cli.main import run; run()"
+    return [sys.executable, "-c", run, "serve", "--db", url, "--port", str(port), "--workers", "2"]
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, as a user stops it; killed if it has not stopped within 30 s."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'served.db'}"
     book = open_book(url)
@@ -52,21 +68,7 @@ def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from creditlink.interfaces.cli.main import run; run()",
-                "serve",
-                "--db",
-                url,
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+            _serve_command(url, port), env=environment, stdout=output, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -85,12 +87,7 @@ def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path
         [counted] = [row for row in metrics.splitlines() if row.startswith(line)]
         assert float(counted.split()[-1]) == requests  # every worker's requests, added up
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
 
 
 def _children(pid: int) -> set[int]:
@@ -107,18 +104,7 @@ def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Pa
     open_book(url).store.dispose()
     port = _free_port()
     log = tmp_path / "serve.log"
-    command = [
-        sys.executable,
-        "-c",
-        "from creditlink.interfaces.cli.main import run; run()",
-        "serve",
-        "--db",
-        url,
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
+    command = _serve_command(url, port)
     with log.open("wb") as output:
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -143,12 +129,7 @@ def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Pa
         assert second.returncode == 1, second.stdout + second.stderr
         assert "PORT_FREE" in second.stdout + second.stderr
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
     assert server.returncode == 0, log.read_text()
 
 
