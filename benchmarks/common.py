@@ -12,6 +12,11 @@ PG_URL = os.environ.get(
 )
 
 
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL `url` as psycopg takes it on its own."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -22,7 +27,7 @@ def pg_schema(url: str) -> Iterator[str]:
     """A URL on a fresh schema of the database at `url`, dropped afterwards."""
     import psycopg
 
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    plain = libpq_url(url)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(plain, autocommit=True) as admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')

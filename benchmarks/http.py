@@ -46,7 +46,7 @@ sys.path.insert(0, str(_HERE.parent))
 import httpx  # noqa: E402
 
 from benchmarks import http_floor  # noqa: E402
-from benchmarks.common import PG_URL, percentile, pg_schema  # noqa: E402
+from benchmarks.common import PG_URL, libpq_url, percentile, pg_schema  # noqa: E402
 from creditlink.application.apikeys import create_api_key  # noqa: E402
 from creditlink.bootstrap import open_book  # noqa: E402
 from creditlink.domain.customer import national_id_check_character  # noqa: E402
@@ -345,9 +345,7 @@ def _pg_reachable(url: str) -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(
-            url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3
-        ):
+        with psycopg.connect(libpq_url(url), connect_timeout=3):
             return None
     except Exception as error:
         return f"PostgreSQL not reachable at {url}: {str(error).splitlines()[0]}"

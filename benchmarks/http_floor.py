@@ -23,6 +23,8 @@ from typing import Any
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
 
+from benchmarks.common import libpq_url
+
 URL_ENV = "CREDITLINK_FLOOR_URL"
 APP = "benchmarks.http_floor:create"
 
@@ -34,15 +36,11 @@ class Body(BaseModel):
     category: str = Field(min_length=1, max_length=64)
 
 
-def _plain(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def prepare(url: str) -> None:
     """The floor's two tables, in the schema that `url` names."""
     import psycopg
 
-    with psycopg.connect(_plain(url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute(
             "CREATE TABLE floor_keys (digest text PRIMARY KEY, role text NOT NULL);"
             "INSERT INTO floor_keys VALUES ('operator', 'operator');"
@@ -54,7 +52,7 @@ def prepare(url: str) -> None:
 def create() -> FastAPI:
     import psycopg
 
-    url = _plain(os.environ[URL_ENV])
+    url = libpq_url(os.environ[URL_ENV])
     local = threading.local()
     app = FastAPI()
 
