@@ -15,8 +15,6 @@ from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from creditlink.adapters.codecs import (
@@ -1237,12 +1235,8 @@ class _ApiKeys:
 
     def end_session(self, session_digest: str, *, key_id: int, expires_at: datetime) -> None:
         # Two sign-outs of one session at once: the second changes nothing, and fails not.
-        insert = sqlite_insert if self._c.dialect.name == "sqlite" else postgresql_insert
-        self._c.execute(
-            insert(ended_sessions)
-            .values(session_digest=session_digest, key_id=key_id, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=[ended_sessions.c.session_digest])
-        )
+        expires = self._d.timestamp_in(expires_at)
+        self._d.send(_END_SESSION, (session_digest, key_id, expires))
 
     def session_ended(self, session_digest: str) -> bool:
         column = ended_sessions.c.session_digest
@@ -1280,6 +1274,10 @@ def _api_key(row: Sequence[Any]) -> ApiKeyRecord:
 _API_KEY_BY_DIGEST = (
     "SELECT key_id, digest, role, customer_id, label, created_at, created_by, revoked_at"
     " FROM api_keys WHERE digest = %s"
+)
+_END_SESSION = (
+    "INSERT INTO ended_sessions (session_digest, key_id, expires_at) VALUES (%s, %s, %s)"
+    " ON CONFLICT (session_digest) DO NOTHING"
 )
 _RESPONSE_BY_KEY = (
     "SELECT idempotency_key, fingerprint, request, status_code, body, created_at"
