@@ -46,7 +46,7 @@ sys.path.insert(0, str(_HERE.parent))
 import httpx  # noqa: E402
 
 from benchmarks import http_floor  # noqa: E402
-from benchmarks.common import PG_URL, libpq_url, percentile, pg_schema  # noqa: E402
+from benchmarks.common import PG_URL, CpuMeter, libpq_url, percentile, pg_schema  # noqa: E402
 from creditlink.application.apikeys import create_api_key  # noqa: E402
 from creditlink.bootstrap import open_book  # noqa: E402
 from creditlink.domain.customer import national_id_check_character  # noqa: E402
@@ -207,9 +207,12 @@ async def _load(
         finally:
             connection.close()
 
+    meter = CpuMeter()
+    meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(loop() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    cpu = meter.split(len(latencies))
     return {
         "requests": len(latencies),
         "per_second": round(len(latencies) / elapsed, 1),
@@ -217,6 +220,7 @@ async def _load(
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2) if latencies else None,
         "errors": errors,
         "statuses": statuses,
+        "cpu": cpu,
     }
 
 
