@@ -399,3 +399,40 @@ def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(
                 uow.parameters.current()
     finally:
         book.store.dispose()
+
+
+@pytest.mark.postgres
+def test_readers_keep_the_statements_prepared_on_their_connection(pg_url: str) -> None:
+    # psycopg prepares a statement on its fifth run on a connection, and forgets all of
+    # them at a ROLLBACK. A reader ends with COMMIT (it ran READ ONLY), so statements stay
+    # prepared across readers and writers instead of being parsed and planned every time.
+    book = open_book(pg_url, clock=CLOCK)
+    try:
+        add_customer(book.store, "c1")
+        for _ in range(8):
+            with book.store.reader() as uow:
+                assert uow.customers.get("c1").customer_id == "c1"
+        engine = book.store.engine  # type: ignore[attr-defined]
+        with engine.connect() as connection:  # the pool's one connection, used above
+            prepared = connection.execute(
+                sa.text("SELECT count(*) FROM pg_prepared_statements")
+            ).scalar()
+        assert prepared, "every reader's ROLLBACK made psycopg deallocate its statements"
+    finally:
+        book.store.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_refuses_a_write_in_a_reader(pg_url: str) -> None:
+    # Why a reader may end with COMMIT: the database would have refused any write in it.
+    book = open_book(pg_url, clock=CLOCK)
+    try:
+        refused = pytest.raises(sa.exc.DBAPIError, match="read-only transaction")
+        with refused, book.store.reader() as uow:
+            uow._connection.execute(  # type: ignore[attr-defined]
+                sa.text("INSERT INTO book_settings (key, value) VALUES ('x', 'y')")
+            )
+        with book.store.reader() as uow:  # the pool's connection is still good
+            assert uow.parameters.current() is not None
+    finally:
+        book.store.dispose()

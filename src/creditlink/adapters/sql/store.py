@@ -1356,6 +1356,7 @@ class SqlUnitOfWork:
         self._turn = None if readonly else store.writer_turn  # SQLite writers take turns
         self._connection: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
+        self._postgres = False
 
     def __enter__(self) -> Self:
         assert self._connection is None, "a unit of work is entered once at a time"
@@ -1373,11 +1374,15 @@ class SqlUnitOfWork:
 
     def _open(self) -> Self:
         connection = self._store.engine.connect()
+        self._postgres = connection.dialect.name == "postgresql"
         if self._readonly:
             options: dict[str, Any] = {READONLY: True}
-            if connection.dialect.name == "postgresql":
-                # One consistent snapshot for a whole report such as `ledger verify`.
+            if self._postgres:
+                # One consistent snapshot for a whole report such as `ledger verify`; READ
+                # ONLY, so that PostgreSQL itself refuses a write and ending with COMMIT
+                # (below) can keep nothing.
                 options["isolation_level"] = "REPEATABLE READ"
+                options["postgresql_readonly"] = True
             connection = connection.execution_options(**options)
         self._connection = connection
         self._transaction = connection.begin()
@@ -1406,7 +1411,15 @@ class SqlUnitOfWork:
         assert self._connection is not None
         try:
             if self._transaction is not None and self._transaction.is_active:
-                self._transaction.rollback()
+                if self._readonly and kind is None and self._postgres:
+                    # PostgreSQL ran this reader READ ONLY, so COMMIT and ROLLBACK end it
+                    # alike; but on a ROLLBACK psycopg forgets every statement it prepared on
+                    # the connection (and its counts), so with readers between writers
+                    # nothing was ever prepared and every statement was parsed and planned
+                    # afresh. (SQLite enforces no READ ONLY: there a reader rolls back.)
+                    self._transaction.commit()
+                else:
+                    self._transaction.rollback()
         finally:
             try:
                 self._driver.close()
