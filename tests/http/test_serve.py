@@ -42,9 +42,10 @@ def _wait_until_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -
 
 
 def _serve_command(url: str, port: int) -> list[str]:
-    """`creditlink serve` with two workers, as a user runs it."""
+    """`creditlink serve` with two workers of three threads, as a user runs it."""
     run = "from creditlink.interfaces.cli.main import run; run()"
-    return [sys.executable, "-c", run, "serve", "--db", url, "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-c", run, "serve", "--db", url, "--port", str(port)]
+    return [*command, "--workers", "2", "--threads", "3"]
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -88,6 +89,7 @@ def test_serve_answers_from_two_workers_and_adds_up_their_metrics(tmp_path: Path
         assert float(counted.split()[-1]) == requests  # every worker's requests, added up
     finally:
         _stop(server)
+    assert "with 2 workers of 3 threads" in log.read_text()
 
 
 def _children(pid: int) -> set[int]:

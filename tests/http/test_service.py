@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
 from creditlink.bootstrap import Book
+from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces.http import app as app_module
-from creditlink.interfaces.http.app import create_app
+from creditlink.interfaces.http.app import THREADS_ENV, create_app, threads_from_environment
 from tests.http.conftest import PROBLEM, auth
 from tests.service import Keys
 
@@ -105,3 +107,36 @@ def test_the_factory_serves_the_book_named_in_the_environment(
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
     assert app.state.book.url == url
+
+
+def test_threads_bound_how_many_requests_run_against_the_book_at_once(book: Book) -> None:
+    # `serve --threads N` reaches each worker's app through CREDITLINK_THREADS: N becomes
+    # the size of the thread pool that runs the routes and dependencies that are plain
+    # functions (all that touch the database).
+    with TestClient(create_app(book=book, threads=3)) as client:
+        assert client.portal is not None
+        tokens = client.portal.call(
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens
+        )
+        assert tokens == 3
+        assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "four", "2.5"])
+def test_threads_from_the_environment_must_be_a_positive_whole_number(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(THREADS_ENV, raw)
+    with pytest.raises(InvalidInput) as refused:
+        threads_from_environment()
+    assert refused.value.field == THREADS_ENV
+    assert refused.value.rule == "THREADS_POSITIVE"
+
+
+def test_threads_from_the_environment_default_to_anyios_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert threads_from_environment() is None
+    monkeypatch.setenv(THREADS_ENV, "12")
+    assert threads_from_environment() == 12

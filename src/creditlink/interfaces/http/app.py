@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from creditlink import __version__
 from creditlink.bootstrap import DATABASE_ENV, Book, open_book
+from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces import web
 from creditlink.interfaces.http import problems
 from creditlink.interfaces.http.metrics import HttpMetrics, MetricsMiddleware
@@ -44,14 +46,25 @@ need an `Idempotency-Key` header. Errors are RFC 9457 problem details
 """
 
 
-def create_app(*, db_url: str | None = None, book: Book | None = None) -> FastAPI:
+THREADS_ENV = "CREDITLINK_THREADS"
+
+
+def create_app(
+    *, db_url: str | None = None, book: Book | None = None, threads: int | None = None
+) -> FastAPI:
     """The API over `book`, or over the book at `db_url` (opened, and migrated on first use,
-    here; closed when the app shuts down). Given a book, the caller closes it."""
+    here; closed when the app shuts down). Given a book, the caller closes it.
+
+    `threads`: how many requests at once may run their database work (the routes and
+    dependencies that are plain functions run on a thread pool of this size); None leaves
+    anyio's default, 40. See `creditlink serve --threads` for the trade-off."""
     owned = book is None
     served = book if book is not None else open_book(db_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         if owned:
             served.store.dispose()
@@ -85,8 +98,22 @@ def create_app(*, db_url: str | None = None, book: Book | None = None) -> FastAP
 
 
 def app_from_environment() -> FastAPI:
-    """The app over the book named by CREDITLINK_DB: uvicorn's factory for `serve`."""
-    return create_app(db_url=os.environ.get(DATABASE_ENV))
+    """The app over the book named by CREDITLINK_DB, with CREDITLINK_THREADS threads when
+    set: uvicorn's factory for `serve`."""
+    return create_app(db_url=os.environ.get(DATABASE_ENV), threads=threads_from_environment())
+
+
+def threads_from_environment() -> int | None:
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(
+            f"{THREADS_ENV}={raw!r} must be a whole number of at least 1",
+            field=THREADS_ENV,
+            rule="THREADS_POSITIVE",
+        )
+    return int(raw)
 
 
 def _publish_problems_as_problem_json(app: FastAPI) -> None:
