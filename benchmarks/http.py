@@ -3,7 +3,7 @@ loopback, with p50/p99 latency, on SQLite and on PostgreSQL, beside `GET /health
 server as a baseline (what the server and this load generator do with no business work).
 
     uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
-        [--workers 2] [--pg-url URL] [--no-pg] [--no-sqlite] [--no-floor]
+        [--workers 2] [--threads 4] [--pg-url URL] [--no-pg] [--no-sqlite] [--no-floor]
 
 Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
 dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
@@ -12,6 +12,10 @@ for a load test) so that every purchase is judged in full and approved, not decl
 customer's daily count is reached. Then `--concurrency` requests stay in flight for
 `--seconds`, each with its own Idempotency-Key. Prints one JSON object. Target (issue 8): on
 PostgreSQL >= 1,000 purchases/s with p99 <= 50 ms.
+
+Each phase also says where the machine's CPU went, per request (`cpu`): the server's
+processes, PostgreSQL's, this load generator, the rest; and the throughput that this CPU
+cost would allow with every core busy (`cpu_ceiling_per_second`).
 
 On PostgreSQL a third phase, `floor_one_insert`, measures `benchmarks/http_floor.py`: the
 same server stack (worker supervisor, uvicorn, FastAPI, a pydantic body, psycopg) answering
@@ -50,6 +54,8 @@ from benchmarks.common import PG_URL, CpuMeter, libpq_url, percentile, pg_schema
 from creditlink.application.apikeys import create_api_key  # noqa: E402
 from creditlink.bootstrap import open_book  # noqa: E402
 from creditlink.domain.customer import national_id_check_character  # noqa: E402
+from creditlink.interfaces.cli.serve import DEFAULT_THREADS  # noqa: E402
+from creditlink.interfaces.http.app import THREADS_ENV  # noqa: E402
 
 WARM_UP_SECONDS = 2.0
 WIDE_OPEN = {
@@ -110,21 +116,24 @@ def _running(command: list[str], *, env: dict[str, str], ready: str) -> Iterator
         log.close()
 
 
-def serving(url: str, *, workers: int) -> contextlib.AbstractContextManager[str]:
+def serving(url: str, *, workers: int, threads: int) -> contextlib.AbstractContextManager[str]:
     """`creditlink serve` on a free loopback port; its base URL once /healthz answers."""
     command = [str(Path(sys.executable).with_name("creditlink")), "serve", "--db", url]
-    command += ["--port", "{port}", "--workers", str(workers)]
+    command += ["--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
     return _running(command, env={"CREDITLINK_ACTOR": "benchmark"}, ready="/healthz")
 
 
-def serving_floor(url: str, *, workers: int) -> contextlib.AbstractContextManager[str]:
+def serving_floor(
+    url: str, *, workers: int, threads: int
+) -> contextlib.AbstractContextManager[str]:
     """`benchmarks/http_floor.py`'s app under `serve`'s own worker supervisor."""
     code = (
         "from creditlink.interfaces.http.workers import run_workers; "
         f"raise SystemExit(run_workers(app={http_floor.APP!r}, host='127.0.0.1', "
         f"port={{port}}, workers={workers}, log_level='info'))"
     )
-    return _running([sys.executable, "-c", code], env={http_floor.URL_ENV: url}, ready="/floor")
+    env = {http_floor.URL_ENV: url, THREADS_ENV: str(threads)}
+    return _running([sys.executable, "-c", code], env=env, ready="/floor")
 
 
 class Connection:
@@ -307,7 +316,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
             clock=book.clock,
         )
     book.store.dispose()
-    with serving(url, workers=args.workers) as base:
+    with serving(url, workers=args.workers, threads=args.threads) as base:
         result = asyncio.run(_run(base, keys, args))
     verified = open_book(url)
     try:
@@ -341,7 +350,7 @@ def measure_floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
         await _load(base, write, **{**load, "seconds": WARM_UP_SECONDS})
         return await _load(base, write, **load)
 
-    with serving_floor(url, workers=args.workers) as base:
+    with serving_floor(url, workers=args.workers, threads=args.threads) as base:
         return asyncio.run(run(base))
 
 
@@ -361,6 +370,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="Threads per worker (`serve --threads`), for the API and the floor alike.",
+    )
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
@@ -374,6 +389,7 @@ def main() -> None:
     out: dict[str, Any] = {
         "benchmark": "http purchases",
         "workers": args.workers,
+        "threads_per_worker": args.threads,
         "concurrency": args.concurrency,
         "seconds": args.seconds,
         "cpus": os.cpu_count(),

@@ -4,11 +4,11 @@ to be read against.
 
 `create` is a FastAPI app served exactly as `creditlink serve --workers 2` serves the API
 (the same worker supervisor, uvicorn with its access log, one `SO_REUSEPORT` socket per
-worker). Its one route, `POST /floor/{customer_id}/purchases`, takes the same JSON body as
-a purchase (validated by pydantic), reads one row by primary key and inserts one row in one
-transaction on a connection kept per thread, and answers 201 with a small JSON body. No
-authentication, no idempotency record, no rules, no ledger: a purchase must do at least this
-much, so its throughput cannot be above this one's.
+worker, as many threads per worker). Its one route, `POST /floor/{customer_id}/purchases`,
+takes the same JSON body as a purchase (validated by pydantic), reads one row by primary
+key and inserts one row in one transaction on a connection kept per thread, and answers 201
+with a small JSON body. No authentication, no idempotency record, no rules, no ledger: a
+purchase must do at least this much, so its throughput cannot be above this one's.
 
 The database URL comes from `CREDITLINK_FLOOR_URL`; `prepare(url)` makes the two tables.
 """
@@ -18,12 +18,16 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
 
 from benchmarks.common import libpq_url
+from creditlink.interfaces.http.app import threads_from_environment
 
 URL_ENV = "CREDITLINK_FLOOR_URL"
 APP = "benchmarks.http_floor:create"
@@ -53,8 +57,16 @@ def create() -> FastAPI:
     import psycopg
 
     url = libpq_url(os.environ[URL_ENV])
+    threads = threads_from_environment()
     local = threading.local()
-    app = FastAPI()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:  # as `serve --threads` sets it for the API
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(lifespan=lifespan)
 
     @app.post("/floor/{customer_id}/purchases", status_code=201)
     def purchase(customer_id: str, body: Body) -> Response:
