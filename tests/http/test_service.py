@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 
+from creditlink.application.ledger import LedgerReport, verify_ledger
+from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces.http import app as app_module
@@ -140,3 +144,45 @@ def test_threads_from_the_environment_default_to_anyios_own(
     assert threads_from_environment() is None
     monkeypatch.setenv(THREADS_ENV, "12")
     assert threads_from_environment() == 12
+
+
+def test_reports_run_on_their_own_threads_and_cannot_hold_up_requests(
+    book: Book, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One request thread per worker, and a ledger verification that does not finish until
+    # told to: /healthz and a customer's page still answer meanwhile.
+    from creditlink.interfaces.http.routes import books
+
+    started, finish = threading.Event(), threading.Event()
+    def slow_verify(uow: UnitOfWork) -> LedgerReport:
+        started.set()
+        assert finish.wait(timeout=30), "the test never let the report finish"
+        return verify_ledger(uow)
+
+    monkeypatch.setattr(books, "verify_ledger", slow_verify)
+    with TestClient(create_app(book=book, threads=1)) as client:
+        report: list[int] = []
+        reporting = threading.Thread(
+            target=lambda: report.append(
+                client.get("/ledger/verify", headers=auth(keys.auditor)).status_code
+            )
+        )
+        reporting.start()
+        try:
+            assert started.wait(timeout=30)
+            answers: list[int] = []
+            asking = threading.Thread(
+                target=lambda: answers.extend(
+                    [
+                        client.get("/healthz").status_code,
+                        client.get("/customers/c1", headers=auth(keys.operator)).status_code,
+                    ]
+                )
+            )
+            asking.start()
+            asking.join(timeout=10)
+            assert answers == [200, 200], "requests waited for the report's thread"
+        finally:
+            finish.set()
+            reporting.join(timeout=30)
+        assert report == [200]

@@ -1,4 +1,5 @@
-"""What route handlers get from the app: the book, units of work, and the business date.
+"""What route handlers get from the app: the book, units of work, the business date, and
+threads of their own for reports.
 
 `app.state.book` is the `creditlink.bootstrap.Book` the app serves (store, clock, actor,
 URL). A handler passes a fresh unit of work to each use-case call (`Writer` for changes,
@@ -9,9 +10,14 @@ in its thread pool.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
 
 from creditlink.application.ports import UnitOfWork
@@ -41,3 +47,28 @@ Reader = Annotated[UnitOfWork, Depends(reader)]
 def business_date(on: date | None, book: Book) -> date:
     """The date a request names, or today by the book's clock (as the CLI's `--on`)."""
     return on if on is not None else book.clock.today()
+
+
+REPORT_THREADS = 2  # per worker, beside the `serve --threads` that serve requests
+_report_limiter: RunVar[CapacityLimiter] = RunVar("creditlink_report_limiter")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def on_report_threads(route: Callable[_P, _R]) -> Callable[_P, Awaitable[_R]]:
+    """Run a plain-function route that reads the whole book (a ledger verification, the
+    portfolio, a shadow report) on the worker's REPORT_THREADS threads for reports instead
+    of the threads that serve requests: however long reports run, and however many are
+    asked for, they cannot hold up purchases or /healthz; they wait for each other."""
+
+    @functools.wraps(route)
+    async def on_its_own_threads(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            limiter = _report_limiter.get()
+        except LookupError:
+            limiter = CapacityLimiter(REPORT_THREADS)
+            _report_limiter.set(limiter)
+        call = functools.partial(route, *args, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=limiter)
+
+    return on_its_own_threads

@@ -52,7 +52,7 @@ from creditlink.interfaces.http.auth import (
     STAFF,
     STAFF_AND_AUDITORS,
 )
-from creditlink.interfaces.http.deps import BookDep
+from creditlink.interfaces.http.deps import BookDep, on_report_threads
 from creditlink.interfaces.http.problems import status_of
 from creditlink.interfaces.web import charts
 from creditlink.interfaces.web.session import (
@@ -194,6 +194,7 @@ async def sign_out(request: Request, session: AnySessionDep, book: BookDep) -> R
 
 
 @router.get("")
+@on_report_threads
 def overview(request: Request, session: SessionDep, book: BookDep, on: OnQuery = None) -> Response:
     if session.principal.role == CUSTOMER:
         return _see_other(_home(session))
@@ -366,6 +367,7 @@ def alert(request: Request, alert_id: int, session: SessionDep, book: BookDep) -
 
 
 @router.get("/parameters")
+@on_report_threads
 def parameters(
     request: Request,
     session: SessionDep,

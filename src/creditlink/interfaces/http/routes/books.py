@@ -15,7 +15,7 @@ from creditlink.application.parameters import parameter_set
 from creditlink.application.portfolio import ecl_partition, ecl_summary, partitions
 from creditlink.application.queries import PAGE_LIMIT_MAX, audit_page
 from creditlink.interfaces.http.auth import AUDITOR, RISK_ADMIN, StaffOrAuditor, requires
-from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.deps import BookDep, business_date, on_report_threads
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     AuditOut,
@@ -33,6 +33,7 @@ ECL_PARTITION_SIZE = 5_000
 
 
 @router.get("/ledger/verify", response_model=LedgerReportOut)
+@on_report_threads
 def verify(principal: StaffOrAuditor, book: BookDep) -> LedgerReportOut:
     """Check every invariant of the ledger: every entry balanced, the trial balance zero, the
     hash chain intact, stored balances equal to the entries, receivables equal to what the
@@ -84,6 +85,7 @@ def audit(
 
 
 @router.get("/portfolio", response_model=PortfolioOverview)
+@on_report_threads
 def overview(
     principal: StaffOrAuditor,
     book: BookDep,
@@ -96,6 +98,7 @@ def overview(
 
 
 @router.get("/portfolio/ecl", response_model=EclReport)
+@on_report_threads
 def ecl(
     principal: StaffOrAuditor,
     book: BookDep,

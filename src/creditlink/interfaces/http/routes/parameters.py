@@ -12,7 +12,7 @@ from creditlink.application.parameters import parameter_history, parameter_set, 
 from creditlink.application.ports import Candidate
 from creditlink.domain.parameters import ParameterSet
 from creditlink.interfaces.http.auth import RiskAdmin, StaffOrAuditor
-from creditlink.interfaces.http.deps import BookDep
+from creditlink.interfaces.http.deps import BookDep, on_report_threads
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     CandidateOut,
@@ -103,6 +103,7 @@ def diff(
 
 
 @router.get("/parameters/shadow", response_model=ShadowReport)
+@on_report_threads
 def report(
     principal: StaffOrAuditor,
     book: BookDep,
