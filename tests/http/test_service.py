@@ -154,6 +154,7 @@ def test_reports_run_on_their_own_threads_and_cannot_hold_up_requests(
     from creditlink.interfaces.http.routes import books
 
     started, finish = threading.Event(), threading.Event()
+
     def slow_verify(uow: UnitOfWork) -> LedgerReport:
         started.set()
         assert finish.wait(timeout=30), "the test never let the report finish"

@@ -6,11 +6,11 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace, TracebackType
 from typing import Any, Self
 
@@ -45,6 +45,7 @@ from creditlink.adapters.sql.tables import (
     parameter_versions,
     paylater_accounts,
 )
+from creditlink.adapters.sql.turns import WriterTurn
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
@@ -1441,11 +1442,13 @@ class SqlStore:
         self.url = url
         self.engine = engine if engine is not None else create_engine(url)
         self.parameter_cache: dict[int, ParameterSet] = {}
-        # SQLite has one writer at a time. Threads of this process take turns here, in
-        # order, instead of in SQLite's busy handler, which sleeps up to 100 ms between
-        # tries (a p99 of about a second under load). Other processes still meet at
-        # SQLite's lock.
-        self.writer_turn = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        # SQLite has one writer at a time: writers take turns (see turns.py) instead of
+        # waiting in SQLite's busy handler.
+        self.writer_turn = None
+        if self.engine.dialect.name == "sqlite":
+            database = self.engine.url.database
+            on_disk = database is not None and database not in ("", ":memory:")
+            self.writer_turn = WriterTurn(Path(database) if database and on_disk else None)
         ensure_schema(self.engine)
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{READONLY: True})
