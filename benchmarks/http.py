@@ -3,7 +3,8 @@ loopback, with p50/p99 latency, on SQLite and on PostgreSQL, beside `GET /health
 server as a baseline (what the server and this load generator do with no business work).
 
     uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
-        [--workers 2] [--threads 4] [--pg-url URL] [--no-pg] [--no-sqlite] [--no-floor]
+        [--workers 2] [--threads 4] [--sweep] [--pg-url URL] [--no-pg] [--no-sqlite]
+        [--no-floor]
 
 Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
 dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
@@ -12,6 +13,10 @@ for a load test) so that every purchase is judged in full and approved, not decl
 customer's daily count is reached. Then `--concurrency` requests stay in flight for
 `--seconds`, each with its own Idempotency-Key. Prints one JSON object. Target (issue 8): on
 PostgreSQL >= 1,000 purchases/s with p99 <= 50 ms.
+
+With `--sweep`, purchases also run at 1, 2, 4, 8, 16 and 32 in flight, and
+`best_within_target_p99` names the most purchases per second measured with p99 <= 50 ms:
+the service's capacity at the target's latency.
 
 Each phase also says where the machine's CPU went, per request (`cpu`): the server's
 processes, PostgreSQL's, this load generator, the rest; and the throughput that this CPU
@@ -58,6 +63,8 @@ from creditlink.interfaces.cli.serve import DEFAULT_THREADS  # noqa: E402
 from creditlink.interfaces.http.app import THREADS_ENV  # noqa: E402
 
 WARM_UP_SECONDS = 2.0
+SWEEP = (1, 2, 4, 8, 16, 32)  # purchases in flight, with --sweep
+TARGET_P99_MS = 50.0
 WIDE_OPEN = {
     "rules.velocity_day_count": "1000000",
     "rules.velocity_day_amount": "100000000.00",
@@ -268,7 +275,10 @@ async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dic
 
         authorization = operator["Authorization"]
 
-        async def buy(connection: Connection, number: int) -> int:
+        purchase_numbers = itertools.count()  # across phases: every purchase is new
+
+        async def buy(connection: Connection, _: int) -> int:
+            number = next(purchase_numbers)
             customer = f"b{number % args.customers:05d}"
             body = json.dumps(
                 {
@@ -295,12 +305,31 @@ async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dic
     await _load(base, health, seconds=WARM_UP_SECONDS, concurrency=args.concurrency, ok={200})
     baseline = await _load(base, health, ok={200}, **load)
     purchases = await _load(base, buy, ok={201}, **load)
-    return {
+    result = {
         "customers_onboarded": args.customers,
         "onboarding_per_second": round(args.customers / onboarding, 1),
         "purchases": purchases,
         "baseline_healthz": baseline,
     }
+    if args.sweep:
+        result["purchases_by_concurrency"] = sweep = {
+            str(concurrency): await _load(
+                base, buy, ok={201}, seconds=args.seconds, concurrency=concurrency
+            )
+            for concurrency in SWEEP
+        }
+        within = [
+            (phase["per_second"], int(concurrency))
+            for concurrency, phase in sweep.items()
+            if phase["errors"] == 0
+            and phase["p99_ms"] is not None
+            and phase["p99_ms"] <= TARGET_P99_MS
+        ]
+        best = max(within, default=None)
+        result["best_within_target_p99"] = (
+            None if best is None else {"per_second": best[0], "concurrency": best[1]}
+        )
+    return result
 
 
 def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -377,6 +406,12 @@ def main() -> None:
         help="Threads per worker (`serve --threads`), for the API and the floor alike.",
     )
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help=f"Also run purchases at {', '.join(map(str, SWEEP))} in flight, --seconds each, "
+        f"and report the most purchases/s with p99 <= {TARGET_P99_MS:.0f} ms.",
+    )
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument(
