@@ -10,8 +10,9 @@ from creditlink.interfaces.cli.options import Db
 
 APP_FACTORY = "creditlink.interfaces.http.app:app_from_environment"
 # Measured with `benchmarks/http.py` (2 workers, 32 in flight, PostgreSQL on the same 2
-# cores): 4 threads per worker did 240-290 purchases/s and 40 (anyio's default) 180-200,
-# with /healthz 1,700-2,100/s against 1,300-1,700/s. See docs/DECISIONS.md.
+# cores), alternately on the same code: 4 threads per worker did 198-243 purchases/s and
+# 40 (anyio's default) 175-183/s; in one sweep 1-4 threads did 240-290/s and 8-40 threads
+# 160-220/s. See docs/DECISIONS.md.
 DEFAULT_THREADS = 4
 
 
