@@ -112,6 +112,9 @@ def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Pa
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base, server, log)
+        # Both workers serving before one is killed: one that answered /healthz first may
+        # be the only one listening yet, and killing it would leave none for a moment.
+        _wait_until_started(log, workers=2)
         workers = {pid for pid in _children(server.pid) if _is_worker(pid)}
         assert len(workers) == 2, workers
         killed = min(workers)
@@ -124,6 +127,7 @@ def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Pa
             time.sleep(0.2)
         else:
             raise AssertionError(f"no worker replaced {killed}:\n{log.read_text()}")
+        _wait_until_started(log, workers=3)  # the two first, and the one in its place
         for _ in range(10):  # fresh connections, spread over both workers
             assert httpx2.get(f"{base}/healthz", timeout=10).status_code == 200
 
@@ -133,6 +137,14 @@ def test_a_worker_that_dies_is_replaced_and_a_taken_port_is_refused(tmp_path: Pa
     finally:
         _stop(server)
     assert server.returncode == 0, log.read_text()
+
+
+def _wait_until_started(log: Path, *, workers: int) -> None:
+    """Until uvicorn has said `workers` times in all that a worker's app started."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while log.read_text().count("Application startup complete") < workers:
+        assert time.monotonic() < deadline, f"{workers} workers did not start:\n{log.read_text()}"
+        time.sleep(0.1)
 
 
 def _is_worker(pid: int) -> bool:
