@@ -1357,7 +1357,6 @@ class SqlUnitOfWork:
         self._turn = None if readonly else store.writer_turn  # SQLite writers take turns
         self._connection: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
-        self._postgres = False
 
     def __enter__(self) -> Self:
         assert self._connection is None, "a unit of work is entered once at a time"
@@ -1375,10 +1374,9 @@ class SqlUnitOfWork:
 
     def _open(self) -> Self:
         connection = self._store.engine.connect()
-        self._postgres = connection.dialect.name == "postgresql"
         if self._readonly:
             options: dict[str, Any] = {READONLY: True}
-            if self._postgres:
+            if connection.dialect.name == "postgresql":
                 # One consistent snapshot for a whole report such as `ledger verify`; READ
                 # ONLY, so that PostgreSQL itself refuses a write and ending with COMMIT
                 # (below) can keep nothing.
@@ -1412,7 +1410,7 @@ class SqlUnitOfWork:
         assert self._connection is not None
         try:
             if self._transaction is not None and self._transaction.is_active:
-                if self._readonly and kind is None and self._postgres:
+                if self._readonly and kind is None and self._driver.postgres:
                     # PostgreSQL ran this reader READ ONLY, so COMMIT and ROLLBACK end it
                     # alike; but on a ROLLBACK psycopg forgets every statement it prepared on
                     # the connection (and its counts), so with readers between writers
@@ -1447,8 +1445,9 @@ class SqlStore:
         self.writer_turn = None
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
-            on_disk = database is not None and database not in ("", ":memory:")
-            self.writer_turn = WriterTurn(Path(database) if database and on_disk else None)
+            # On disk, as engine.py's SQLite check has it; in memory, threads only.
+            on_disk = Path(database) if database and database != ":memory:" else None
+            self.writer_turn = WriterTurn(on_disk)
         ensure_schema(self.engine)
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{READONLY: True})
