@@ -22,12 +22,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
 
 from benchmarks.common import libpq_url
-from creditlink.interfaces.http.app import threads_from_environment
+from creditlink.interfaces.http.app import threads_from_environment, use_threads
 
 URL_ENV = "CREDITLINK_FLOOR_URL"
 APP = "benchmarks.http_floor:create"
@@ -62,8 +61,7 @@ def create() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if threads is not None:  # as `serve --threads` sets it for the API
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        use_threads(threads)  # as `serve --threads` sets it for the API
         yield
 
     app = FastAPI(lifespan=lifespan)

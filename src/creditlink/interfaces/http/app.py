@@ -63,8 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if threads is not None:
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        use_threads(threads)
         yield
         if owned:
             served.store.dispose()
@@ -95,6 +94,13 @@ def create_app(
     _publish_problems_as_problem_json(app)
     web.mount(app)
     return app
+
+
+def use_threads(threads: int | None) -> None:
+    """Inside a running app (its lifespan): `threads` for its thread pool, or anyio's own
+    when None."""
+    if threads is not None:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
 def app_from_environment() -> FastAPI:
