@@ -69,6 +69,24 @@ def test_the_day_count_sends_the_next_operation_to_review_and_posts_nothing(book
     assert buy(book, "p5", 12_345, on=date(2026, 1, 6)) == "APPROVE"
 
 
+def test_only_approved_purchases_and_draws_count_not_conversions(book: Book) -> None:
+    add_customer(book.store, "c1", joint=5_000_000, cap_paylater=5_000_000)
+    tune(book, rules__velocity_day_count=2)
+    assert buy(book, "p1", 120_000) == "APPROVE"
+    converted = paylater.convert_to_installments(
+        book.store.unit_of_work(),
+        customer_id="c1",
+        plan_ref="plan1",
+        periods=3,
+        on=DAY,
+        idempotency_key="plan1",
+        purchase_ref="p1",
+    )
+    assert converted.decision.outcome == "APPROVE"  # an approved decision of another op
+    assert buy(book, "p2", 12_345) == "APPROVE"  # 1 counted before it, not 2
+    assert buy(book, "p3", 12_345) == "REVIEW VELOCITY_DAY_COUNT"
+
+
 def test_loan_draws_and_purchases_share_the_velocity_count(book: Book) -> None:
     add_customer(book.store, "c1", joint=5_000_000, cap_paylater=5_000_000)
     tune(book, rules__velocity_day_amount="1500.00")

@@ -29,7 +29,7 @@ import hashlib
 import heapq
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -719,8 +719,14 @@ class _Decisions:
         first = max(0, last - limit)
         return list(reversed(held[first : max(0, last)])), total
 
-    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
-        return list(self._state.decisions_by_day.get((customer_id, on), ()))
+    def approved_contexts_on(
+        self, customer_id: str, on: date, ops: Collection[str]
+    ) -> Sequence[Mapping[str, Any]]:
+        return [
+            decision.context or {}
+            for decision in self._state.decisions_by_day.get((customer_id, on), ())
+            if decision.outcome == "APPROVE" and decision.op in ops
+        ]
 
     def between(self, first: date, last: date) -> Iterator[DecisionRecord]:
         state = self._state

@@ -45,13 +45,11 @@ def context_for(
     clock = at.isoformat(timespec="seconds") if at is not None else None
     if op in _CREDIT_OPS:
         now = _seconds(clock) if clock is not None else None
-        for earlier in uow.decisions.of_customer_on(customer_id, on):
-            if earlier.op not in _CREDIT_OPS or earlier.outcome != "APPROVE":
-                continue
-            amount = int((earlier.context or {}).get("amount_fen", 0))
+        for earlier in uow.decisions.approved_contexts_on(customer_id, on, _CREDIT_OPS):
+            amount = int(earlier.get("amount_fen", 0))
             day_count += 1
             day_amount += amount
-            then = (earlier.context or {}).get("at")
+            then = earlier.get("at")
             if now is not None and then is not None and 0 <= now - _seconds(then) < HOUR_SECONDS:
                 hour_count += 1
                 hour_amount += amount

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -185,8 +185,12 @@ class DecisionRepository(Protocol):
         many there are in all; without reading the rest."""
         ...
 
-    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
-        """The customer's decisions dated `on`, in the order made."""
+    def approved_contexts_on(
+        self, customer_id: str, on: date, ops: Collection[str]
+    ) -> Sequence[Mapping[str, Any]]:
+        """The recorded contexts of the customer's approved decisions dated `on` whose op is
+        one of `ops`, in the order made (an empty mapping where none was recorded): what the
+        velocity rules count. Read-only."""
         ...
 
     def between(self, first: date, last: date) -> Iterator[DecisionRecord]:

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -733,9 +733,9 @@ _LOAN_CLOSE = (
 
 
 _DECISION_FIELDS = tuple(c.name for c in decisions.columns)
-_DECISIONS_OF_DAY = (
-    f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions "
-    "WHERE customer_id = %s AND business_date = %s ORDER BY decision_id"
+_APPROVED_CONTEXTS_OF_DAY = (
+    "SELECT op, context_json FROM decisions WHERE customer_id = %s AND business_date = %s "
+    "AND outcome = 'APPROVE' ORDER BY decision_id"
 )
 _DECISION_BY_KEY = f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions WHERE idempotency_key = %s"
 _DECISION_COLUMNS_IN = _DECISION_FIELDS[1:]  # all but decision_id, which the database gives
@@ -749,7 +749,7 @@ class _Decisions:
     def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
 
-    # `add`, `find_by_key` and `of_customer_on` are on every purchase and draw's path: the
+    # `add`, `find_by_key` and `approved_contexts_on` are on every purchase and draw's path: the
     # driver's cursor.
 
     def add(self, decision: DecisionRecord) -> None:
@@ -790,9 +790,12 @@ class _Decisions:
         rows = [_decision(row) for row in self._c.execute(query)]
         return rows, int(self._c.execute(count).scalar_one())
 
-    def of_customer_on(self, customer_id: str, on: date) -> Sequence[DecisionRecord]:
-        rows = self._d.all(_DECISIONS_OF_DAY, (customer_id, self._d.date_in(on)))
-        return [self._from_driver(row) for row in rows]
+    def approved_contexts_on(
+        self, customer_id: str, on: date, ops: Collection[str]
+    ) -> Sequence[Mapping[str, Any]]:
+        # Two columns, not whole decisions: a busy customer's day can hold many.
+        rows = self._d.all(_APPROVED_CONTEXTS_OF_DAY, (customer_id, self._d.date_in(on)))
+        return [json.loads(context) if context else {} for op, context in rows if op in ops]
 
     def _from_driver(self, row: Sequence[Any]) -> DecisionRecord:
         fields = dict(zip(_DECISION_FIELDS, row, strict=True))
