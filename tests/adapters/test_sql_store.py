@@ -436,3 +436,67 @@ def test_postgresql_itself_refuses_a_write_in_a_reader(pg_url: str) -> None:
             assert uow.parameters.current() is not None
     finally:
         book.store.dispose()
+
+
+def _in_transaction(uow: object) -> bool:
+    """Whether the unit of work's PostgreSQL connection has a transaction open."""
+    from psycopg.pq import TransactionStatus
+
+    connection = uow._connection.connection.driver_connection  # type: ignore[attr-defined]
+    return bool(connection.info.transaction_status != TransactionStatus.IDLE)
+
+
+@pytest.mark.postgres
+def test_an_autocommit_unit_of_work_opens_no_transaction(pg_url: str) -> None:
+    # Authenticating a request and keeping its answer are one statement each: with
+    # autocommit they go without a BEGIN and a COMMIT, each a round trip of its own.
+    book = open_book(pg_url, clock=CLOCK)
+    try:
+        add_customer(book.store, "c1")
+        with book.store.reader(autocommit=True) as uow:
+            assert uow.customers.get("c1").customer_id == "c1"
+            assert not _in_transaction(uow)
+        with book.store.reader() as uow:  # a plain reader holds one snapshot
+            assert uow.customers.get("c1").customer_id == "c1"
+            assert _in_transaction(uow)
+    finally:
+        book.store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_kept_answer_skips_only_its_own_wal_flush(pg_url: str) -> None:
+    # The insert turns synchronous_commit off for its own transaction (set_config, local),
+    # so that it can run in autocommit; the connection's setting is left as it was.
+    from datetime import UTC, datetime
+
+    from creditlink.application.ports import StoredResponse
+
+    book = open_book(pg_url, clock=CLOCK)
+    kept = StoredResponse(
+        idempotency_key="k1",
+        fingerprint="f",
+        request="POST /x",
+        status_code=201,
+        body="{}",
+        created_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+    )
+
+    def setting(uow: object) -> str:
+        found = uow._connection.execute(sa.text("SHOW synchronous_commit"))  # type: ignore[attr-defined]
+        return str(found.scalar())
+
+    try:
+        with book.store.unit_of_work() as uow:
+            assert setting(uow) == "on"
+            assert uow.responses.add(kept)
+            assert setting(uow) == "off"  # for this transaction only
+            uow.commit()
+        with book.store.unit_of_work(autocommit=True) as uow:
+            assert not uow.responses.add(kept)  # the key is taken: nothing kept twice
+            assert setting(uow) == "on"
+        with book.store.reader(autocommit=True) as uow:
+            found = uow.responses.find("k1")
+            assert found is not None
+            assert found.status_code == 201
+    finally:
+        book.store.dispose()

@@ -1045,10 +1045,10 @@ class MemoryStore:
     def __init__(self, *, checked: bool = True) -> None:
         self.state = MemoryState(checked=checked)
 
-    def unit_of_work(self) -> MemoryUnitOfWork:
+    def unit_of_work(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
 
-    def reader(self) -> MemoryUnitOfWork:
+    def reader(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
 
     def dispose(self) -> None:

@@ -491,10 +491,17 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """Where a book lives. Each call gives a fresh unit of work."""
 
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, *, autocommit: bool = False) -> UnitOfWork:
+        """A unit of work; with `autocommit`, see `reader`."""
+        ...
 
-    def reader(self) -> UnitOfWork:
-        """A unit of work for reads only: it takes no write lock."""
+    def reader(self, *, autocommit: bool = False) -> UnitOfWork:
+        """A unit of work for reads only: it takes no write lock.
+
+        `autocommit`: each statement is its own transaction, with no BEGIN or COMMIT around
+        them, on a database server where those are round trips of their own (PostgreSQL);
+        elsewhere it changes nothing. For work of one statement, or of reads that need not
+        see one snapshot: authenticating a request, keeping its answer."""
         ...
 
     def dispose(self) -> None:

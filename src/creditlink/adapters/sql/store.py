@@ -1293,6 +1293,16 @@ _KEEP_RESPONSE = (
     " VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
 )
+# On PostgreSQL the same insert also sets `synchronous_commit` off for its own transaction
+# (set_config's third argument: local), in one statement, so that it can run on its own in
+# autocommit: a `SET LOCAL` there would be a transaction of its own and change nothing.
+_KEEP_RESPONSE_PG = (
+    "INSERT INTO idempotent_responses"
+    " (idempotency_key, fingerprint, request, status_code, body, created_at)"
+    " SELECT %s, %s, %s, %s, %s, %s"
+    " WHERE set_config('synchronous_commit', 'off', true) = 'off'"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
 
 
 class _Responses:
@@ -1319,13 +1329,11 @@ class _Responses:
     def add(self, response: StoredResponse) -> bool:
         # ON CONFLICT DO NOTHING, not a caught unique violation: on PostgreSQL an error
         # would abort the whole transaction.
-        if self._d.postgres:
-            # A kept response need not wait for its WAL flush: if a crash loses it, the retry
-            # runs the use case again, which replays its own (durable) first result. Only
-            # this transaction is affected (LOCAL), and it holds nothing else.
-            self._d.run("SET LOCAL synchronous_commit TO OFF")
+        # On PostgreSQL a kept response need not wait for its WAL flush: if a crash loses
+        # it, the retry runs the use case again, which replays its own (durable) first
+        # result. Only this transaction is affected (local), and it holds nothing else.
         row = self._d.one(
-            _KEEP_RESPONSE,
+            _KEEP_RESPONSE_PG if self._d.postgres else _KEEP_RESPONSE,
             (
                 response.idempotency_key,
                 response.fingerprint,
@@ -1355,8 +1363,10 @@ class SqlUnitOfWork:
 
     _driver: Driver
 
-    def __init__(self, store: SqlStore, *, readonly: bool):
+    def __init__(self, store: SqlStore, *, readonly: bool, autocommit: bool = False):
         self._store, self._readonly = store, readonly
+        # Only where BEGIN and COMMIT cost round trips (see `Store.reader`).
+        self._autocommit = autocommit and store.engine.dialect.name == "postgresql"
         self._turn = None if readonly else store.writer_turn  # SQLite writers take turns
         self._connection: sa.Connection | None = None
         self._transaction: sa.RootTransaction | None = None
@@ -1377,7 +1387,11 @@ class SqlUnitOfWork:
 
     def _open(self) -> Self:
         connection = self._store.engine.connect()
-        if self._readonly:
+        if self._autocommit:
+            # No transaction: each statement commits on its own, and a reader's are not held
+            # to one snapshot. COMMIT and ROLLBACK below send nothing.
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        elif self._readonly:
             options: dict[str, Any] = {READONLY: True}
             if connection.dialect.name == "postgresql":
                 # One consistent snapshot for a whole report such as `ledger verify`; READ
@@ -1456,11 +1470,11 @@ class SqlStore:
             connection = connection.execution_options(**{READONLY: True})
             self.id_key = national_id_key(connection)
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self, readonly=False)
+    def unit_of_work(self, *, autocommit: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, readonly=False, autocommit=autocommit)
 
-    def reader(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self, readonly=True)
+    def reader(self, *, autocommit: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self, readonly=True, autocommit=autocommit)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -61,7 +61,7 @@ def current_principal(
     if request.method not in READ_METHODS:
         response_key = request.headers.get(IDEMPOTENCY_HEADER) or None
     principal, kept = authenticate_and_find_response(
-        book.store.reader(), key, response_key=response_key
+        book.store.reader(autocommit=True), key, response_key=response_key
     )
     if principal is None:
         raise ProblemError(

@@ -72,7 +72,7 @@ class Idempotency:
         body = model.model_dump_json()
         if not 200 <= status < 300:
             return _json(status, body)
-        with self.book.store.unit_of_work() as uow:
+        with self.book.store.unit_of_work(autocommit=True) as uow:  # one statement
             stored = uow.responses.add(
                 StoredResponse(
                     idempotency_key=self.key,
