@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -386,9 +387,9 @@ class _Ledger:
                 changes[name] = changes.get(name, 0) + line.signed_fen()
         try:
             with driver.pipeline():
-                driver.many(sql.insert_entry, entry_rows)
-                driver.many(sql.insert_line, line_rows)
-                driver.many(sql.upsert_balance, list(changes.items()))
+                _insert_rows(driver, sql.insert_entry, entry_rows)
+                _insert_rows(driver, sql.insert_line, line_rows)
+                _insert_rows(driver, sql.upsert_balance, list(changes.items()))
         except driver.integrity_error as error:
             # Under the lock, entry ids and line numbers are fresh: the unique key that can
             # clash is the idempotency key.
@@ -555,6 +556,27 @@ def _ledger_sql(mark: str) -> _LedgerSql:
 
 
 _LEDGER_SQL = _ledger_sql("%s")
+_FEW_ROWS = 4  # up to this many rows go in one statement; more, one statement per row
+
+
+@functools.cache
+def _with_rows(sql: str, count: int) -> str:
+    """`sql`, whose single row of values is `VALUES (...)` followed by the rest, with `count`
+    rows of values."""
+    head, _, tail = sql.partition("VALUES (")
+    row, _, rest = tail.partition(")")
+    return f"{head}VALUES {', '.join([f'({row})'] * count)}{rest}"
+
+
+def _insert_rows(driver: Driver, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """A posting's few rows in one statement (a purchase: one entry, two lines, two
+    balances); a batch's many one by one. Each statement costs the server more than a row."""
+    if not rows:
+        return
+    if len(rows) <= _FEW_ROWS:
+        driver.send(_with_rows(sql, len(rows)), [value for row in rows for value in row])
+    else:
+        driver.many(sql, rows)
 
 
 def _iso(day: date | str) -> str:
