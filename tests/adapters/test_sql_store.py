@@ -500,3 +500,39 @@ def test_a_kept_answer_skips_only_its_own_wal_flush(pg_url: str) -> None:
             assert found.status_code == 201
     finally:
         book.store.dispose()
+
+
+def test_a_unit_of_work_sees_its_own_changes_to_the_book_state(sql_book: Book) -> None:
+    # The latest close, the version in force and the candidate are fetched together once
+    # per unit of work; a write to any of them in the same unit of work must show at once.
+    from datetime import UTC, datetime
+
+    from creditlink.application.ports import Candidate
+
+    at = datetime(2026, 1, 5, 18, tzinfo=UTC)
+    with sql_book.store.unit_of_work() as uow:
+        first = uow.parameters.current()
+        assert first is not None
+        assert uow.eod.latest() is None
+        assert uow.parameters.candidate() is None
+        second = first.changed({"rules.velocity_day_count": 7})
+        uow.parameters.add(second, actor="t", reason="t", at=at)
+        current = uow.parameters.current()
+        assert current is not None
+        assert current.version == first.version + 1
+        uow.eod.mark_closing(DAY, at=at)
+        assert uow.eod.latest() == (DAY, "closing")
+        uow.eod.mark_closed(DAY, at=at, summary={})
+        assert uow.eod.latest() == (DAY, "closed")
+        candidate = Candidate(
+            candidate_id=1, parameters=second, started_at=at, actor="t", reason="t"
+        )
+        uow.parameters.set_candidate(candidate)
+        shadow = uow.parameters.candidate()
+        assert shadow is not None
+        assert shadow.candidate_id == 1
+        uow.parameters.set_candidate(None)
+        assert uow.parameters.candidate() is None
+        uow.commit()
+    with sql_book.store.reader() as uow:
+        assert uow.eod.latest() == (DAY, "closed")

@@ -964,9 +964,38 @@ def _alert(row: Any) -> AlertRecord:
     )
 
 
+_BOOK_STATE = (
+    "SELECT (SELECT max(version) FROM parameter_versions), latest.business_date, "
+    "latest.status, (SELECT value FROM book_settings WHERE key = %s) "
+    "FROM (SELECT 1 AS one) AS here LEFT JOIN (SELECT business_date, status FROM closed_days "
+    "ORDER BY business_date DESC LIMIT 1) AS latest ON 1 = 1"
+)
+
+
+class _BookState:
+    """What every operation asks before it acts: the latest close and its status, the
+    parameter version in force and the candidate in shadow. One statement fetches all
+    three, on first use in a unit of work (each would otherwise be a statement of its
+    own); the unit of work's own writes to any of them make it fetch again."""
+
+    def __init__(self, driver: Driver):
+        self._d = driver
+        self._row: tuple[Any, ...] | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        if self._row is None:
+            row = self._d.one(_BOOK_STATE, (_CANDIDATE,))
+            assert row is not None  # one row, always
+            self._row = row
+        return self._row
+
+    def forget(self) -> None:
+        self._row = None
+
+
 class _CloseOfDay:
-    def __init__(self, connection: sa.Connection, driver: Driver):
-        self._c, self._d = connection, driver
+    def __init__(self, connection: sa.Connection, driver: Driver, state: _BookState):
+        self._c, self._d, self._state = connection, driver, state
 
     def last_closed(self) -> date | None:
         row = self._d.one(
@@ -975,14 +1004,9 @@ class _CloseOfDay:
         return self._d.date_out(row[0]) if row else None
 
     def latest(self) -> tuple[date, str] | None:
-        row = self._d.one(
-            "SELECT business_date, status FROM closed_days ORDER BY business_date DESC LIMIT 1"
-        )
-        if row is None:
-            return None
-        day = self._d.date_out(row[0])
-        assert day is not None
-        return day, str(row[1])
+        _, last, status, _ = self._state.row()
+        day = self._d.date_out(last)
+        return None if day is None else (day, str(status))
 
     def is_closed(self, on: date) -> bool:
         row = self._d.one(
@@ -991,6 +1015,7 @@ class _CloseOfDay:
         return row is not None and row[0] == "closed"
 
     def mark_closing(self, on: date, *, at: datetime) -> None:
+        self._state.forget()
         row = self._d.one(
             "SELECT status FROM closed_days WHERE business_date = %s", (self._d.date_in(on),)
         )
@@ -1002,6 +1027,7 @@ class _CloseOfDay:
             )
 
     def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None:
+        self._state.forget()
         text = json.dumps(dict(summary), sort_keys=True)
         changed = self._c.execute(
             closed_days.update()
@@ -1022,12 +1048,18 @@ _VERSION = sa.select(parameter_versions).where(parameter_versions.c.version == _
 class _Parameters:
     """Versions never change once stored, so each is read and parsed once per store."""
 
-    def __init__(self, connection: sa.Connection, driver: Driver, cache: dict[int, ParameterSet]):
-        self._c, self._d, self._cache = connection, driver, cache
+    def __init__(
+        self,
+        connection: sa.Connection,
+        driver: Driver,
+        cache: dict[int, ParameterSet],
+        state: _BookState,
+    ):
+        self._c, self._d, self._cache, self._state = connection, driver, cache, state
 
     def current(self) -> ParameterSet | None:
-        row = self._d.one("SELECT max(version) FROM parameter_versions")
-        return self.get(row[0]) if row and row[0] is not None else None
+        version = self._state.row()[0]
+        return self.get(version) if version is not None else None
 
     def get(self, version: int) -> ParameterSet | None:
         cached = self._cache.get(version)
@@ -1040,6 +1072,7 @@ class _Parameters:
         return parameters
 
     def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
+        self._state.forget()
         latest = self._c.execute(sa.select(sa.func.max(parameter_versions.c.version))).scalar()
         expected = (latest or 0) + 1
         if parameters.version != expected:
@@ -1075,8 +1108,7 @@ class _Parameters:
         ]
 
     def candidate(self) -> Candidate | None:
-        row = self._d.one("SELECT value FROM book_settings WHERE key = %s", (_CANDIDATE,))
-        text = row[0] if row else None
+        text = self._state.row()[3]
         if text is None:
             return None
         block = json.loads(text)
@@ -1089,6 +1121,7 @@ class _Parameters:
         )
 
     def set_candidate(self, candidate: Candidate | None) -> None:
+        self._state.forget()
         self._c.execute(book_settings.delete().where(book_settings.c.key == _CANDIDATE))
         if candidate is None:
             return
@@ -1428,13 +1461,14 @@ class SqlUnitOfWork:
         self.customers = _Customers(connection, driver, self._store.id_key)
         self.limits = _Limits(connection, driver)
         self.ledger = _Ledger(connection, driver)
-        self.parameters = _Parameters(connection, driver, self._store.parameter_cache)
+        state = _BookState(driver)
+        self.parameters = _Parameters(connection, driver, self._store.parameter_cache, state)
         self.audit = _Audit(connection)
         self.paylater = _PayLater(connection, driver)
         self.loans = _Loans(connection, driver)
         self.decisions = _Decisions(connection, driver)
         self.alerts = _Alerts(connection)
-        self.eod = _CloseOfDay(connection, driver)
+        self.eod = _CloseOfDay(connection, driver, state)
         self.portfolio = _Portfolio(connection)
         self.api_keys = _ApiKeys(connection, driver)
         self.responses = _Responses(driver)
