@@ -536,3 +536,30 @@ def test_a_unit_of_work_sees_its_own_changes_to_the_book_state(sql_book: Book) -
         uow.commit()
     with sql_book.store.reader() as uow:
         assert uow.eod.latest() == (DAY, "closed")
+
+
+@pytest.mark.parametrize("pairs", [1, 2, 3])
+def test_postings_of_any_size_keep_the_chain_and_the_balances(sql_book: Book, pairs: int) -> None:
+    # A posting of up to four lines goes to PostgreSQL as one statement, a longer one line
+    # by line: both must chain and keep the stored balances.
+    cash = Account(AccountCode.FUNDING_CASH)
+    income = Account(AccountCode.FEE_INCOME, Product.LOAN)
+    for number in range(3):
+        lines = []
+        for pair in range(pairs):
+            amount = 1_000 * (number + 1) + pair
+            lines += [debit(cash, amount), credit(income, amount)]
+        post_adjustment(
+            sql_book.store.unit_of_work(),
+            lines=lines,
+            on=DAY,
+            description=f"adjustment {number}",
+            idempotency_key=f"adj-{pairs}-{number}",
+        )
+    report = verify_ledger(sql_book.store.reader())
+    assert report.ok, report.problems
+    with sql_book.store.reader() as uow:
+        balances = uow.ledger.stored_balances()
+    expected = sum(1_000 * (number + 1) * pairs + sum(range(pairs)) for number in range(3))
+    assert balances[cash.name] == expected
+    assert balances[income.name] == -expected
