@@ -54,7 +54,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import httpx  # noqa: E402
 
-from benchmarks import http_floor  # noqa: E402
+from benchmarks import http_floor, http_write_behind  # noqa: E402
 from benchmarks.common import PG_URL, CpuMeter, libpq_url, percentile, pg_schema  # noqa: E402
 from creditlink.application.apikeys import create_api_key  # noqa: E402
 from creditlink.bootstrap import open_book  # noqa: E402
@@ -240,6 +240,46 @@ async def _load(
     }
 
 
+def _buyer(
+    authorization: str, run_id: str, customers: int
+) -> Callable[[Connection, int], Awaitable[int]]:
+    """A purchase request by each call, each new (numbers run on across phases), round the
+    customers `b00000`..."""
+    purchase_numbers = itertools.count()
+
+    async def buy(connection: Connection, _: int) -> int:
+        number = next(purchase_numbers)
+        customer = f"b{number % customers:05d}"
+        body = json.dumps(
+            {
+                "ref": f"r{run_id}-{number}",
+                "amount_fen": 1_000 + number % 5_000,
+                "merchant": "Grocer",
+                "category": "retail",
+            }
+        )
+        return await connection.request(
+            "POST",
+            f"/customers/{customer}/paylater/purchases",
+            headers={"Authorization": authorization, "Idempotency-Key": f"k{run_id}-{number}"},
+            body=body.encode(),
+        )
+
+    return buy
+
+
+def _customer(number: int) -> dict[str, Any]:
+    """The load's customer `number`, as `POST /customers` and `onboard_customer` take it."""
+    return {
+        "customer_id": f"b{number:05d}",
+        "name": f"Load {number}",
+        "national_id": _national_id(number),
+        "mobile": "13800138000",
+        "joint_limit_fen": 10**11,
+        "cap_paylater_fen": 10**11,
+    }
+
+
 async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
@@ -254,18 +294,7 @@ async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dic
         started = time.perf_counter()
 
         async def onboard(number: int) -> None:
-            response = await client.post(
-                "/customers",
-                json={
-                    "customer_id": f"b{number:05d}",
-                    "name": f"Load {number}",
-                    "national_id": _national_id(number),
-                    "mobile": "13800138000",
-                    "joint_limit_fen": 10**11,
-                    "cap_paylater_fen": 10**11,
-                },
-                headers=operator,
-            )
+            response = await client.post("/customers", json=_customer(number), headers=operator)
             assert response.status_code == 201, response.text
 
         for first in range(0, args.customers, args.concurrency):
@@ -273,30 +302,7 @@ async def _run(base: str, keys: dict[str, str], args: argparse.Namespace) -> dic
             await asyncio.gather(*(onboard(number) for number in batch))
         onboarding = time.perf_counter() - started
 
-        authorization = operator["Authorization"]
-
-        purchase_numbers = itertools.count()  # across phases: every purchase is new
-
-        async def buy(connection: Connection, _: int) -> int:
-            number = next(purchase_numbers)
-            customer = f"b{number % args.customers:05d}"
-            body = json.dumps(
-                {
-                    "ref": f"r{run_id}-{number}",
-                    "amount_fen": 1_000 + number % 5_000,
-                    "merchant": "Grocer",
-                    "category": "retail",
-                }
-            )
-            return await connection.request(
-                "POST",
-                f"/customers/{customer}/paylater/purchases",
-                headers={
-                    "Authorization": authorization,
-                    "Idempotency-Key": f"k{run_id}-{number}",
-                },
-                body=body.encode(),
-            )
+        buy = _buyer(operator["Authorization"], run_id, args.customers)
 
         async def health(connection: Connection, _: int) -> int:
             return await connection.request("GET", "/healthz", headers={})
@@ -383,6 +389,76 @@ def measure_floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
         return asyncio.run(run(base))
 
 
+def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The same purchases against `http_write_behind`'s prototype: one worker deciding in
+    memory and answering after a group commit. The book is set up in PostgreSQL first (keys,
+    the load's parameters, the customers) and mirrored by the worker at start."""
+    from creditlink.application.customers import onboard_customer
+    from creditlink.application.ledger import verify_ledger
+    from creditlink.application.parameters import set_parameters
+
+    book = open_book(url)
+    try:
+        key, _ = create_api_key(
+            book.store.unit_of_work(),
+            role="operator",
+            customer_id=None,
+            label="benchmark",
+            actor="benchmark",
+            clock=book.clock,
+        )
+        set_parameters(
+            book.store.unit_of_work(),
+            changes=WIDE_OPEN,
+            actor="benchmark",
+            reason="load test",
+            clock=book.clock,
+        )
+        customers = [_customer(number) for number in range(args.customers)]
+        for customer in customers:
+            onboard_customer(
+                book.store.unit_of_work(),
+                cap_loan_fen=None,
+                on=book.clock.today(),
+                actor="benchmark",
+                clock=book.clock,
+                **customer,
+            )
+    finally:
+        book.store.dispose()
+    code = (
+        "from creditlink.interfaces.http.workers import run_workers; "
+        f"raise SystemExit(run_workers(app={http_write_behind.APP!r}, host='127.0.0.1', "
+        "port={port}, workers=1, log_level='info'))"
+    )
+    env = {
+        http_write_behind.URL_ENV: url,
+        http_write_behind.KEYS_ENV: f"operator:{key}",
+        http_write_behind.CUSTOMERS_ENV: json.dumps(
+            [{**customer, "cap_loan_fen": None} for customer in customers]
+        ),
+        http_write_behind.PARAMETERS_ENV: json.dumps(WIDE_OPEN),
+        THREADS_ENV: str(args.write_behind_threads),
+    }
+    buy = _buyer(f"Bearer {key}", uuid.uuid4().hex[:8], args.customers)
+
+    async def run(base: str) -> dict[str, Any]:
+        load = {"seconds": args.seconds, "concurrency": args.concurrency, "ok": {201}}
+        await _load(base, buy, **{**load, "seconds": WARM_UP_SECONDS})
+        return await _load(base, buy, **load)
+
+    with _running([sys.executable, "-c", code], env=env, ready="/healthz") as base:
+        result = asyncio.run(run(base))
+    verified = open_book(url)
+    try:
+        result["ledger_verifies"] = verify_ledger(verified.store.reader()).ok
+    finally:
+        verified.store.dispose()
+    result["workers"] = 1
+    result["threads"] = args.write_behind_threads
+    return result
+
+
 def _pg_reachable(url: str) -> str | None:
     try:
         import psycopg
@@ -420,6 +496,19 @@ def main() -> None:
         help="Skip the floor on PostgreSQL (benchmarks/http_floor.py: one read and one insert "
         "per request through the same server stack).",
     )
+    parser.add_argument(
+        "--write-behind",
+        action="store_true",
+        help="Also run the purchases against benchmarks/http_write_behind.py on PostgreSQL: a "
+        "prototype (one worker deciding in memory, answering after a group commit) for the "
+        "decision the target needs; not the product.",
+    )
+    parser.add_argument(
+        "--write-behind-threads",
+        type=int,
+        default=32,
+        help="The prototype's threads: most wait for a commit, holding no CPU.",
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {
         "benchmark": "http purchases",
@@ -444,6 +533,9 @@ def main() -> None:
             out["postgresql"] = measure(url, args)
             if not args.no_floor:
                 out["postgresql"]["floor_one_insert"] = measure_floor(url, args)
+        if args.write_behind:
+            with pg_schema(args.pg_url) as url:
+                out["postgresql"]["write_behind_prototype"] = measure_write_behind(url, args)
     print(json.dumps(out, indent=2))
 
 

@@ -1,0 +1,411 @@
+"""A prototype for the decision that issue 8's target needs; not the product.
+
+docs/DECISIONS.md ("Where the purchase stands against the target") lists the ways to reach
+1,000 purchases/s on two shared cores. One is to decide purchases against customer state
+kept in memory and to write the changes to PostgreSQL in batches, answering each request
+only once its batch has committed (group commit: nothing acknowledged is lost). This module
+measures what that would give, with the real API and the real use cases:
+
+- One worker process owns the whole book. At start it builds an in-memory book (the same
+  `MemoryStore` the twin uses) holding what the PostgreSQL book holds: the parameters, the
+  API keys, and the customers, onboarded through the same use case with the same inputs.
+  (A service with several workers would give each worker its own customers and route
+  requests by customer; that routing is not measured here.)
+- `create_app` serves that book, unchanged: authentication, idempotency, the purchase use
+  case, the kept answer.
+- A unit of work that commits hands what it changed (limits, PayLater accounts, decisions,
+  ledger entries and their balances, kept answers) to one writer thread, as rows made while
+  it still holds the book, in commit order. The writer commits everything waiting in one
+  PostgreSQL transaction (COPY for new rows, one upsert per table for changed ones); the
+  request's thread waits for that commit before it answers.
+
+What it leaves out, so that its figures are an upper bound for the design, not a product:
+other writers of the book (close of day, the CLI, a second worker) would need the
+ownership rules that the decision must settle; onboarding and parameter changes are not
+written behind (the driver makes them in PostgreSQL first); a failed batch fails its
+requests, with no retry. `benchmarks/http.py --write-behind` runs it beside the API.
+
+The database URL comes from `CREDITLINK_WB_URL`, the API keys (`role:key,...`) from
+`CREDITLINK_WB_KEYS`, the customers to mirror from `CREDITLINK_WB_CUSTOMERS` (a JSON list
+of `onboard_customer` arguments) and the parameter changes from `CREDITLINK_WB_PARAMETERS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from benchmarks.common import libpq_url
+from creditlink.adapters.clock import SystemClock
+from creditlink.adapters.codecs import paylater_to_dict
+from creditlink.adapters.memory import MemoryState, MemoryStore, MemoryUnitOfWork
+from creditlink.adapters.sql.store import _limit_row
+from creditlink.application.apikeys import digest_of
+from creditlink.application.customers import onboard_customer
+from creditlink.application.parameters import ensure_parameters, set_parameters
+from creditlink.application.ports import ApiKeyRecord
+from creditlink.bootstrap import Book
+from creditlink.interfaces.http.app import create_app, threads_from_environment
+
+URL_ENV = "CREDITLINK_WB_URL"
+KEYS_ENV = "CREDITLINK_WB_KEYS"
+CUSTOMERS_ENV = "CREDITLINK_WB_CUSTOMERS"
+PARAMETERS_ENV = "CREDITLINK_WB_PARAMETERS"
+APP = "benchmarks.http_write_behind:create"
+
+_DECISION_COLUMNS = (
+    "business_date, customer_id, op, ref, outcome, reasons, parameter_version, "
+    "model_version, idempotency_key, context_json, shadow_json"
+)
+_ENTRY_COLUMNS = (
+    "entry_id, idempotency_key, business_date, kind, customer_id, reverses_entry_id, "
+    "description, previous_hash, hash"
+)
+_LINE_COLUMNS = "entry_id, line_no, account, customer_id, side, amount_fen"
+_RESPONSE_COLUMNS = "idempotency_key, fingerprint, request, status_code, body, created_at"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Changes:
+    """What one unit of work changed, as rows."""
+
+    limits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    balances: dict[str, int] = field(default_factory=dict)
+    responses: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.limits or self.accounts or self.decisions or self.entries or self.responses
+        )
+
+    def merge(self, later: Changes) -> None:
+        self.limits.update(later.limits)
+        self.accounts.update(later.accounts)
+        self.decisions += later.decisions
+        self.entries += later.entries
+        self.lines += later.lines
+        for name, amount in later.balances.items():
+            self.balances[name] = self.balances.get(name, 0) + amount
+        self.responses += later.responses
+
+
+class Writer:
+    """One thread that commits, in order, everything handed to it since its last commit."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self._connection = psycopg.connect(libpq_url(url))
+        self._condition = threading.Condition()
+        self._waiting: list[Changes] = []
+        self._handed = self._committed = 0
+        self._failed: BaseException | None = None
+        self.batches = 0
+        self.enabled = False
+        threading.Thread(target=self._run, name="write-behind", daemon=True).start()
+
+    def hand(self, changes: Changes) -> int:
+        """Queue `changes` (call while holding the book, so that order is commit order);
+        returns the ticket to `wait` for."""
+        with self._condition:
+            self._waiting.append(changes)
+            self._handed += 1
+            self._condition.notify_all()
+            return self._handed
+
+    def wait(self, ticket: int) -> None:
+        with self._condition:
+            while self._committed < ticket and self._failed is None:
+                self._condition.wait()
+            if self._failed is not None:
+                raise RuntimeError("the write-behind batch failed") from self._failed
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._waiting:
+                    self._condition.wait()
+                batch, self._waiting = self._waiting, []
+                last = self._handed
+            try:
+                self._commit(batch)
+            except BaseException as error:  # the prototype stops at its first failure
+                with self._condition:
+                    self._failed = error
+                    self._condition.notify_all()
+                raise
+            with self._condition:
+                self._committed = last
+                self.batches += 1
+                self._condition.notify_all()
+
+    def _commit(self, batch: Sequence[Changes]) -> None:
+        merged = Changes()
+        for changes in batch:
+            merged.merge(changes)
+        connection = self._connection
+        with connection.transaction(), connection.cursor() as cursor:
+            for table, columns, rows in (
+                ("decisions", _DECISION_COLUMNS, merged.decisions),
+                ("journal_entries", _ENTRY_COLUMNS, merged.entries),
+                ("journal_lines", _LINE_COLUMNS, merged.lines),
+                ("idempotent_responses", _RESPONSE_COLUMNS, merged.responses),
+            ):
+                if rows:
+                    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            if merged.balances:
+                _upsert(
+                    cursor,
+                    "ledger_balances",
+                    ("account", "balance_fen"),
+                    list(merged.balances.items()),
+                    "balance_fen = ledger_balances.balance_fen + excluded.balance_fen",
+                )
+            if merged.limits:
+                names = list(next(iter(merged.limits.values())))
+                rows = [(key, *row.values()) for key, row in merged.limits.items()]
+                _update(cursor, "customer_limits", ["customer_id", *names], rows)
+            if merged.accounts:
+                names = [
+                    "customer_id",
+                    "statement_day",
+                    "status",
+                    "principal_fen",
+                    "next_wake_on",
+                    "document",
+                ]
+                rows = [(key, *row) for key, row in merged.accounts.items()]
+                _update(cursor, "paylater_accounts", names, rows)
+
+
+def _upsert(cursor: Any, table: str, names: Sequence[str], rows: list[Any], on: str) -> None:
+    marks = ", ".join(["%s"] * len(names))
+    values = ", ".join([f"({marks})"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES {values} "
+        f"ON CONFLICT ({names[0]}) DO UPDATE SET {on}",
+        [value for row in rows for value in row],
+    )
+
+
+def _update(cursor: Any, table: str, names: Sequence[str], rows: list[Any]) -> None:
+    """Rows that exist, changed: every column but the first (the key) set from `rows`."""
+    sets = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
+    _upsert(cursor, table, names, rows, sets)
+
+
+class _Recording:
+    """A repository whose calls named in `record` are also reported to `seen`."""
+
+    def __init__(
+        self,
+        inner: Any,
+        seen: Callable[[str, tuple[Any, ...], dict[str, Any], Any], None],
+        record: frozenset[str],
+    ):
+        self._inner, self._seen, self._record = inner, seen, record
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._inner, name)
+        if name not in self._record:
+            return attribute
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            self._seen(name, args, kwargs, result)
+            return result
+
+        return recorded
+
+
+class WriteBehindUnitOfWork(MemoryUnitOfWork):
+    def __init__(self, state: MemoryState, writer: Writer):
+        super().__init__(state)
+        self._writer = writer
+        self._changes = Changes()
+        self._ticket = 0
+        self._wrapped: dict[str, _Recording] = {}
+
+    def _wrap(self, name: str, record: frozenset[str]) -> Any:
+        wrapped = self._wrapped.get(name)
+        if wrapped is None:
+            inner = getattr(super(), name)
+            wrapped = self._wrapped[name] = _Recording(inner, getattr(self, f"_saw_{name}"), record)
+        return wrapped
+
+    @property
+    def limits(self) -> Any:
+        return self._wrap("limits", frozenset({"save"}))
+
+    @property
+    def paylater(self) -> Any:
+        return self._wrap("paylater", frozenset({"save"}))
+
+    @property
+    def decisions(self) -> Any:
+        return self._wrap("decisions", frozenset({"add"}))
+
+    @property
+    def ledger(self) -> Any:
+        return self._wrap("ledger", frozenset({"append", "append_many"}))
+
+    @property
+    def responses(self) -> Any:
+        return self._wrap("responses", frozenset({"add"}))
+
+    def _saw_limits(self, _: str, args: tuple[Any, ...], kwargs: dict[str, Any], __: Any) -> None:
+        customer_id, limit = args
+        self._changes.limits[customer_id] = _limit_row(limit)
+
+    def _saw_paylater(self, _: str, args: tuple[Any, ...], kwargs: dict[str, Any], __: Any) -> None:
+        (account,) = args
+        self._changes.accounts[account.customer_id] = (
+            account.statement_day,
+            account.status.value,
+            account.principal_outstanding_fen(),
+            kwargs.get("next_wake_on"),
+            json.dumps(paylater_to_dict(account), separators=(",", ":")),
+        )
+
+    def _saw_decisions(self, _: str, args: tuple[Any, ...], __: dict[str, Any], ___: Any) -> None:
+        (decision,) = args
+        self._changes.decisions.append(
+            (
+                decision.on,
+                decision.customer_id,
+                decision.op,
+                decision.ref,
+                decision.outcome,
+                ",".join(decision.reasons),
+                decision.parameter_version,
+                decision.model_version,
+                decision.idempotency_key,
+                _json(decision.context),
+                _json(decision.shadow),
+            )
+        )
+
+    def _saw_ledger(self, name: str, _: tuple[Any, ...], __: dict[str, Any], result: Any) -> None:
+        entries = [result] if name == "append" else list(result)
+        changes = self._changes
+        for entry in entries:
+            draft = entry.draft
+            changes.entries.append(
+                (
+                    entry.entry_id,
+                    draft.idempotency_key,
+                    draft.business_date,
+                    draft.kind.value,
+                    draft.customer_id,
+                    draft.reverses_entry_id,
+                    draft.description,
+                    entry.previous_hash,
+                    entry.hash,
+                )
+            )
+            for number, line in enumerate(draft.lines, start=1):
+                account = line.account.name
+                changes.lines.append(
+                    (
+                        entry.entry_id,
+                        number,
+                        account,
+                        line.customer_id,
+                        line.side.value,
+                        line.amount_fen,
+                    )
+                )
+                changes.balances[account] = changes.balances.get(account, 0) + line.signed_fen()
+
+    def _saw_responses(self, _: str, args: tuple[Any, ...], __: dict[str, Any], kept: Any) -> None:
+        (response,) = args
+        if kept:
+            self._changes.responses.append(
+                (
+                    response.idempotency_key,
+                    response.fingerprint,
+                    response.request,
+                    response.status_code,
+                    response.body,
+                    response.created_at,
+                )
+            )
+
+    def commit(self) -> None:
+        super().commit()
+        if self._changes and self._writer.enabled:  # still holding the book: commit order
+            self._ticket = self._writer.hand(self._changes)
+        self._changes = Changes()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._changes = Changes()  # what was not committed is not written
+        super().__exit__(*exc)
+        ticket, self._ticket = self._ticket, 0
+        if ticket:  # the book is free again; the answer waits for the commit
+            self._writer.wait(ticket)
+
+
+class WriteBehindStore(MemoryStore):
+    def __init__(self, writer: Writer):
+        super().__init__(checked=False)
+        self.writer = writer
+
+    def unit_of_work(self, *, autocommit: bool = False) -> WriteBehindUnitOfWork:
+        return WriteBehindUnitOfWork(self.state, self.writer)
+
+    def reader(self, *, autocommit: bool = False) -> WriteBehindUnitOfWork:
+        return WriteBehindUnitOfWork(self.state, self.writer)
+
+
+def mirrored_book(url: str) -> Book:
+    """An in-memory book holding what the driver put in the PostgreSQL book at `url`."""
+    clock = SystemClock()
+    store = WriteBehindStore(Writer(url))
+    ensure_parameters(store.unit_of_work(), clock=clock)
+    changes = json.loads(os.environ.get(PARAMETERS_ENV, "{}"))
+    if changes:
+        set_parameters(
+            store.unit_of_work(), changes=changes, actor="benchmark", reason="mirror", clock=clock
+        )
+    with store.unit_of_work() as uow:
+        for pair in filter(None, os.environ.get(KEYS_ENV, "").split(",")):
+            role, key = pair.split(":", 1)
+            uow.api_keys.add(
+                ApiKeyRecord(
+                    key_id=0,
+                    digest=digest_of(key),
+                    role=role,
+                    customer_id=None,
+                    label="benchmark",
+                    created_at=datetime.now(UTC),
+                    created_by="benchmark",
+                )
+            )
+        uow.commit()
+    for customer in json.loads(os.environ.get(CUSTOMERS_ENV, "[]")):
+        onboard_customer(
+            store.unit_of_work(), on=clock.today(), actor="benchmark", clock=clock, **customer
+        )
+    store.writer.enabled = True
+    return Book(store=store, clock=clock, actor="benchmark", url="memory://")
+
+
+def create() -> FastAPI:
+    return create_app(book=mirrored_book(os.environ[URL_ENV]), threads=threads_from_environment())
