@@ -4,7 +4,7 @@ server as a baseline (what the server and this load generator do with no busines
 
     uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
         [--workers 2] [--threads 4] [--sweep] [--pg-url URL] [--no-pg] [--no-sqlite]
-        [--no-floor]
+        [--no-floor] [--write-behind [--write-behind-threads 32]]
 
 Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
 dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
@@ -26,6 +26,10 @@ On PostgreSQL a third phase, `floor_one_insert`, measures `benchmarks/http_floor
 same server stack (worker supervisor, uvicorn, FastAPI, a pydantic body, psycopg) answering
 the same load with one read and one insert per request in one transaction, and nothing else.
 No purchase can be faster than that, so it is the ceiling this machine puts on the target.
+
+With `--write-behind`, the same purchases also go to `benchmarks/http_write_behind.py` on a
+fresh PostgreSQL book: a prototype, not the product, of one worker deciding against the book
+held in memory and answering after a group commit (`write_behind_prototype`).
 """
 
 from __future__ import annotations
