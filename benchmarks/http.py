@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +153,9 @@ class Connection:
     It sends fixed-shape requests and reads `Content-Length` bodies, which is all the API
     answers with."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, *, partition: int = 0):
         self.host, self.port = host, port
+        self.partition = partition  # which server of several, when customers are split
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -191,7 +192,7 @@ class Connection:
 
 
 async def _load(
-    base: str,
+    base: str | Sequence[str],
     request: Callable[[Connection, int], Awaitable[int]],
     *,
     seconds: float,
@@ -199,17 +200,21 @@ async def _load(
     ok: set[int],
 ) -> dict[str, Any]:
     """`concurrency` loops, each on its own keep-alive connection, calling `request(n)` for
-    `seconds`; latencies of answered calls."""
-    host, port = base.removeprefix("http://").rsplit(":", 1)
+    `seconds`; latencies of answered calls. Given several bases, loop i talks to base
+    i modulo their number (its connection's `partition`)."""
+    bases = [base] if isinstance(base, str) else list(base)
+    addresses = [tuple(one.removeprefix("http://").rsplit(":", 1)) for one in bases]
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
     counter = iter(range(10**9))
     deadline = time.perf_counter() + seconds
 
-    async def loop() -> None:
+    async def loop(index: int) -> None:
         nonlocal errors
-        connection = Connection(host, int(port))
+        part = index % len(addresses)
+        host, port = addresses[part]
+        connection = Connection(host, int(port), partition=part)
         try:
             while time.perf_counter() < deadline:
                 number = next(counter)
@@ -230,7 +235,7 @@ async def _load(
     meter = CpuMeter()
     meter.start()
     started = time.perf_counter()
-    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    await asyncio.gather(*(loop(index) for index in range(concurrency)))
     elapsed = time.perf_counter() - started
     cpu = meter.split(len(latencies))
     return {
@@ -245,15 +250,18 @@ async def _load(
 
 
 def _buyer(
-    authorization: str, run_id: str, customers: int
+    authorization: str, run_id: str, customers: int, *, partitions: int = 1
 ) -> Callable[[Connection, int], Awaitable[int]]:
     """A purchase request by each call, each new (numbers run on across phases), round the
-    customers `b00000`..."""
+    customers `b00000`...; with `partitions`, round those of the connection's partition
+    (customer number modulo `partitions`)."""
     purchase_numbers = itertools.count()
+    owned = [list(range(part, customers, partitions)) for part in range(partitions)]
 
     async def buy(connection: Connection, _: int) -> int:
         number = next(purchase_numbers)
-        customer = f"b{number % customers:05d}"
+        mine = owned[connection.partition]
+        customer = f"b{mine[number % len(mine)]:05d}"
         body = json.dumps(
             {
                 "ref": f"r{run_id}-{number}",
@@ -435,30 +443,39 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
         f"raise SystemExit(run_workers(app={http_write_behind.APP!r}, host='127.0.0.1', "
         "port={port}, workers=1, log_level='info'))"
     )
-    env = {
-        http_write_behind.URL_ENV: url,
-        http_write_behind.KEYS_ENV: f"operator:{key}",
-        http_write_behind.CUSTOMERS_ENV: json.dumps(
-            [{**customer, "cap_loan_fen": None} for customer in customers]
-        ),
-        http_write_behind.PARAMETERS_ENV: json.dumps(WIDE_OPEN),
-        THREADS_ENV: str(args.write_behind_threads),
-    }
-    buy = _buyer(f"Bearer {key}", uuid.uuid4().hex[:8], args.customers)
+    servers = args.write_behind_workers
 
-    async def run(base: str) -> dict[str, Any]:
+    def env(part: int) -> dict[str, str]:
+        mine = [{**c, "cap_loan_fen": None} for c in customers[part::servers]]
+        return {
+            http_write_behind.URL_ENV: url,
+            http_write_behind.KEYS_ENV: f"operator:{key}",
+            http_write_behind.CUSTOMERS_ENV: json.dumps(mine),
+            http_write_behind.PARAMETERS_ENV: json.dumps(WIDE_OPEN),
+            THREADS_ENV: str(args.write_behind_threads),
+        }
+
+    buy = _buyer(f"Bearer {key}", uuid.uuid4().hex[:8], args.customers, partitions=servers)
+
+    async def run(bases: list[str]) -> dict[str, Any]:
         load = {"seconds": args.seconds, "concurrency": args.concurrency, "ok": {201}}
-        await _load(base, buy, **{**load, "seconds": WARM_UP_SECONDS})
-        return await _load(base, buy, **load)
+        await _load(bases, buy, **{**load, "seconds": WARM_UP_SECONDS})
+        return await _load(bases, buy, **load)
 
-    with _running([sys.executable, "-c", code], env=env, ready="/healthz") as base:
-        result = asyncio.run(run(base))
+    with contextlib.ExitStack() as stack:
+        bases = [
+            stack.enter_context(
+                _running([sys.executable, "-c", code], env=env(part), ready="/healthz")
+            )
+            for part in range(servers)
+        ]
+        result = asyncio.run(run(bases))
     verified = open_book(url)
     try:
         result["ledger_verifies"] = verify_ledger(verified.store.reader()).ok
     finally:
         verified.store.dispose()
-    result["workers"] = 1
+    result["workers"] = servers  # one process each, on its own port, with its own customers
     result["threads"] = args.write_behind_threads
     return result
 
@@ -506,6 +523,14 @@ def main() -> None:
         help="Also run the purchases against benchmarks/http_write_behind.py on PostgreSQL: a "
         "prototype (one worker deciding in memory, answering after a group commit) for the "
         "decision the target needs; not the product.",
+    )
+    parser.add_argument(
+        "--write-behind-workers",
+        type=int,
+        default=2,
+        help="The prototype's workers: each its own process and port, holding the customers "
+        "whose number modulo this is its own; the load generator sends each purchase to the "
+        "worker that holds its customer.",
     )
     parser.add_argument(
         "--write-behind-threads",

@@ -46,12 +46,13 @@ from benchmarks.common import libpq_url
 from creditlink.adapters.clock import SystemClock
 from creditlink.adapters.codecs import paylater_to_dict
 from creditlink.adapters.memory import MemoryState, MemoryStore, MemoryUnitOfWork
-from creditlink.adapters.sql.store import _limit_row
+from creditlink.adapters.sql.store import _PG_LEDGER_LOCK, _limit_row
 from creditlink.application.apikeys import digest_of
 from creditlink.application.customers import onboard_customer
 from creditlink.application.parameters import ensure_parameters, set_parameters
 from creditlink.application.ports import ApiKeyRecord
 from creditlink.bootstrap import Book
+from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, chain
 from creditlink.interfaces.http.app import create_app, threads_from_environment
 
 URL_ENV = "CREDITLINK_WB_URL"
@@ -83,8 +84,7 @@ class Changes:
     limits: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     decisions: list[tuple[Any, ...]] = field(default_factory=list)
-    entries: list[tuple[Any, ...]] = field(default_factory=list)
-    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    entries: list[EntryDraft] = field(default_factory=list)  # chained when written
     balances: dict[str, int] = field(default_factory=dict)
     responses: list[tuple[Any, ...]] = field(default_factory=list)
 
@@ -98,7 +98,6 @@ class Changes:
         self.accounts.update(later.accounts)
         self.decisions += later.decisions
         self.entries += later.entries
-        self.lines += later.lines
         for name, amount in later.balances.items():
             self.balances[name] = self.balances.get(name, 0) + amount
         self.responses += later.responses
@@ -111,13 +110,19 @@ class Writer:
         import psycopg
 
         self._connection = psycopg.connect(libpq_url(url))
-        self._condition = threading.Condition()
+        # One lock, two conditions: work for the writer, commits for the waiting requests
+        # (a request handed over must not wake every request that waits).
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
+        self._committed_condition = threading.Condition(self._lock)
         self._waiting: list[Changes] = []
         self._handed = self._committed = 0
         self._failed: BaseException | None = None
         self.batches = 0
         self.enabled = False
-        threading.Thread(target=self._run, name="write-behind", daemon=True).start()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
+        self._thread.start()
 
     def hand(self, changes: Changes) -> int:
         """Queue `changes` (call while holding the book, so that order is commit order);
@@ -125,34 +130,44 @@ class Writer:
         with self._condition:
             self._waiting.append(changes)
             self._handed += 1
-            self._condition.notify_all()
+            self._condition.notify()
             return self._handed
 
     def wait(self, ticket: int) -> None:
-        with self._condition:
+        with self._lock:
             while self._committed < ticket and self._failed is None:
-                self._condition.wait()
+                self._committed_condition.wait()
             if self._failed is not None:
                 raise RuntimeError("the write-behind batch failed") from self._failed
+
+    def close(self) -> None:
+        """Commit what is waiting, then stop and close the connection."""
+        with self._condition:
+            self._closing = True
+            self._condition.notify_all()
+        self._thread.join()
+        self._connection.close()
 
     def _run(self) -> None:
         while True:
             with self._condition:
-                while not self._waiting:
+                while not self._waiting and not self._closing:
                     self._condition.wait()
+                if not self._waiting:
+                    return
                 batch, self._waiting = self._waiting, []
                 last = self._handed
             try:
                 self._commit(batch)
             except BaseException as error:  # the prototype stops at its first failure
-                with self._condition:
+                with self._lock:
                     self._failed = error
-                    self._condition.notify_all()
+                    self._committed_condition.notify_all()
                 raise
-            with self._condition:
+            with self._lock:
                 self._committed = last
                 self.batches += 1
-                self._condition.notify_all()
+                self._committed_condition.notify_all()
 
     def _commit(self, batch: Sequence[Changes]) -> None:
         merged = Changes()
@@ -160,10 +175,48 @@ class Writer:
             merged.merge(changes)
         connection = self._connection
         with connection.transaction(), connection.cursor() as cursor:
+            entries, lines = [], []
+            if merged.entries:
+                # The chain is the book's, whoever writes: numbered and sealed here, under
+                # its lock, once per batch (the answers' entry ids are the worker's own).
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LEDGER_LOCK,))
+                cursor.execute(
+                    "SELECT entry_id, hash FROM journal_entries ORDER BY entry_id DESC LIMIT 1"
+                )
+                head = cursor.fetchone()
+                entry_id, previous = (head[0], head[1]) if head else (0, GENESIS_HASH)
+                for draft in merged.entries:
+                    entry_id += 1
+                    entry = chain(draft, entry_id=entry_id, previous_hash=previous)
+                    previous = entry.hash
+                    entries.append(
+                        (
+                            entry_id,
+                            draft.idempotency_key,
+                            draft.business_date,
+                            draft.kind.value,
+                            draft.customer_id,
+                            draft.reverses_entry_id,
+                            draft.description,
+                            entry.previous_hash,
+                            entry.hash,
+                        )
+                    )
+                    for number, line in enumerate(draft.lines, start=1):
+                        lines.append(
+                            (
+                                entry_id,
+                                number,
+                                line.account.name,
+                                line.customer_id,
+                                line.side.value,
+                                line.amount_fen,
+                            )
+                        )
             for table, columns, rows in (
                 ("decisions", _DECISION_COLUMNS, merged.decisions),
-                ("journal_entries", _ENTRY_COLUMNS, merged.entries),
-                ("journal_lines", _LINE_COLUMNS, merged.lines),
+                ("journal_entries", _ENTRY_COLUMNS, entries),
+                ("journal_lines", _LINE_COLUMNS, lines),
                 ("idempotent_responses", _RESPONSE_COLUMNS, merged.responses),
             ):
                 if rows:
@@ -306,32 +359,9 @@ class WriteBehindUnitOfWork(MemoryUnitOfWork):
         entries = [result] if name == "append" else list(result)
         changes = self._changes
         for entry in entries:
-            draft = entry.draft
-            changes.entries.append(
-                (
-                    entry.entry_id,
-                    draft.idempotency_key,
-                    draft.business_date,
-                    draft.kind.value,
-                    draft.customer_id,
-                    draft.reverses_entry_id,
-                    draft.description,
-                    entry.previous_hash,
-                    entry.hash,
-                )
-            )
-            for number, line in enumerate(draft.lines, start=1):
+            changes.entries.append(entry.draft)
+            for line in entry.draft.lines:
                 account = line.account.name
-                changes.lines.append(
-                    (
-                        entry.entry_id,
-                        number,
-                        account,
-                        line.customer_id,
-                        line.side.value,
-                        line.amount_fen,
-                    )
-                )
                 changes.balances[account] = changes.balances.get(account, 0) + line.signed_fen()
 
     def _saw_responses(self, _: str, args: tuple[Any, ...], __: dict[str, Any], kept: Any) -> None:
@@ -369,6 +399,9 @@ class WriteBehindStore(MemoryStore):
 
     def unit_of_work(self, *, autocommit: bool = False) -> WriteBehindUnitOfWork:
         return WriteBehindUnitOfWork(self.state, self.writer)
+
+    def dispose(self) -> None:
+        self.writer.close()
 
     def reader(self, *, autocommit: bool = False) -> WriteBehindUnitOfWork:
         return WriteBehindUnitOfWork(self.state, self.writer)

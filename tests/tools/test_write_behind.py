@@ -33,10 +33,8 @@ CUSTOMERS = [
 ]
 
 
-@pytest.mark.postgres
-def test_every_answer_is_in_postgresql_when_it_is_given(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _book_with_customers(pg_url: str) -> str:
+    """The PostgreSQL book the prototype mirrors: CUSTOMERS and an operator's key (returned)."""
     book = open_book(pg_url)
     try:
         key, _ = create_api_key(
@@ -57,6 +55,14 @@ def test_every_answer_is_in_postgresql_when_it_is_given(
             )
     finally:
         book.store.dispose()
+    return key
+
+
+@pytest.mark.postgres
+def test_every_answer_is_in_postgresql_when_it_is_given(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = _book_with_customers(pg_url)
     slow = http_write_behind.Writer._commit
 
     def slower(writer: http_write_behind.Writer, batch: object) -> None:
@@ -76,7 +82,8 @@ def test_every_answer_is_in_postgresql_when_it_is_given(
         return int(found[0])
 
     approved = 0
-    with TestClient(http_write_behind.create()) as client:
+    app = http_write_behind.create()
+    with TestClient(app) as client:
 
         def buy(number: int, amount: int, key: str | None = None) -> dict[str, object]:
             response = client.post(
@@ -123,3 +130,43 @@ def test_every_answer_is_in_postgresql_when_it_is_given(
             assert [d.outcome for d in purchases][-1] != "APPROVE"
         finally:
             stored.store.dispose()
+            app.state.book.store.dispose()
+
+
+@pytest.mark.postgres
+def test_workers_that_split_the_customers_write_one_chain(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each worker numbers its entries in memory; the writers number and seal them again,
+    # under the chain's lock, when they commit: one chain, whatever the order of batches.
+    key = _book_with_customers(pg_url)
+    monkeypatch.setenv(http_write_behind.URL_ENV, pg_url)
+    monkeypatch.setenv(http_write_behind.KEYS_ENV, f"operator:{key}")
+    apps = []
+    for part in range(2):
+        monkeypatch.setenv(http_write_behind.CUSTOMERS_ENV, json.dumps(CUSTOMERS[part::2]))
+        apps.append(http_write_behind.create())
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        for number in range(8):
+            customer = CUSTOMERS[number % 3]["customer_id"]
+            client = first if number % 3 in (0, 2) else second
+            response = client.post(
+                f"/customers/{customer}/paylater/purchases",
+                json={
+                    "ref": f"r{number}",
+                    "amount_fen": 5_000,
+                    "merchant": "m",
+                    "category": "retail",
+                },
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"k{number}"},
+            )
+            assert response.status_code == 201, response.text
+    for app in apps:
+        app.state.book.store.dispose()
+    stored = open_book(pg_url)
+    try:
+        report = verify_ledger(stored.store.reader())
+    finally:
+        stored.store.dispose()
+    assert report.ok, report.problems
+    assert report.entries == 8
