@@ -28,8 +28,9 @@ the same load with one read and one insert per request in one transaction, and n
 No purchase can be faster than that, so it is the ceiling this machine puts on the target.
 
 With `--write-behind`, the same purchases also go to `benchmarks/http_write_behind.py` on a
-fresh PostgreSQL book: a prototype, not the product, of one worker deciding against the book
-held in memory and answering after a group commit (`write_behind_prototype`).
+fresh PostgreSQL book: a prototype, not the product, of workers deciding against the
+customers each holds in memory and answering after a group commit (`write_behind_prototype`;
+each purchase goes to the worker that holds its customer).
 """
 
 from __future__ import annotations
@@ -402,9 +403,10 @@ def measure_floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """The same purchases against `http_write_behind`'s prototype: one worker deciding in
-    memory and answering after a group commit. The book is set up in PostgreSQL first (keys,
-    the load's parameters, the customers) and mirrored by the worker at start."""
+    """The same purchases against `http_write_behind`'s prototype: workers deciding in
+    memory and answering after a group commit, each on its own port with its own customers.
+    The book is set up in PostgreSQL first (keys, the load's parameters, the customers) and
+    mirrored by the workers at start."""
     from creditlink.application.customers import onboard_customer
     from creditlink.application.ledger import verify_ledger
     from creditlink.application.parameters import set_parameters
@@ -521,7 +523,7 @@ def main() -> None:
         "--write-behind",
         action="store_true",
         help="Also run the purchases against benchmarks/http_write_behind.py on PostgreSQL: a "
-        "prototype (one worker deciding in memory, answering after a group commit) for the "
+        "prototype (workers deciding in memory, answering after a group commit) for the "
         "decision the target needs; not the product.",
     )
     parser.add_argument(

@@ -6,21 +6,24 @@ kept in memory and to write the changes to PostgreSQL in batches, answering each
 only once its batch has committed (group commit: nothing acknowledged is lost). This module
 measures what that would give, with the real API and the real use cases:
 
-- One worker process owns the whole book. At start it builds an in-memory book (the same
-  `MemoryStore` the twin uses) holding what the PostgreSQL book holds: the parameters, the
-  API keys, and the customers, onboarded through the same use case with the same inputs.
-  (A service with several workers would give each worker its own customers and route
-  requests by customer; that routing is not measured here.)
+- Each worker process holds its own customers (`CREDITLINK_WB_CUSTOMERS`). At start it
+  builds an in-memory book (the same `MemoryStore` the twin uses) holding what the
+  PostgreSQL book holds for them: the parameters, the API keys, and those customers,
+  onboarded through the same use case with the same inputs. Requests must reach the worker
+  that holds their customer: the benchmark's load generator sends them there (a deployment
+  would need a router; its cost is not measured here).
 - `create_app` serves that book, unchanged: authentication, idempotency, the purchase use
   case, the kept answer.
 - A unit of work that commits hands what it changed (limits, PayLater accounts, decisions,
   ledger entries and their balances, kept answers) to one writer thread, as rows made while
   it still holds the book, in commit order. The writer commits everything waiting in one
-  PostgreSQL transaction (COPY for new rows, one upsert per table for changed ones); the
-  request's thread waits for that commit before it answers.
+  PostgreSQL transaction (COPY for new rows, one upsert per table for changed ones). It
+  numbers and seals the ledger entries there, under the chain's lock, so that workers
+  write one chain (the entry ids in the answers are the worker's own, which a product
+  would have to settle). The request's thread waits for that commit before it answers.
 
 What it leaves out, so that its figures are an upper bound for the design, not a product:
-other writers of the book (close of day, the CLI, a second worker) would need the
+other writers of the book (close of day, the CLI, a worker for other customers) would need the
 ownership rules that the decision must settle; onboarding and parameter changes are not
 written behind (the driver makes them in PostgreSQL first); a failed batch fails its
 requests, with no retry. `benchmarks/http.py --write-behind` runs it beside the API.
