@@ -49,7 +49,7 @@ from benchmarks.common import libpq_url
 from creditlink.adapters.clock import SystemClock
 from creditlink.adapters.codecs import paylater_to_dict
 from creditlink.adapters.memory import MemoryState, MemoryStore, MemoryUnitOfWork
-from creditlink.adapters.sql.store import _PG_LEDGER_LOCK, _limit_row
+from creditlink.adapters.sql.store import _PG_LEDGER_LOCK, _limit_row, ledger_rows
 from creditlink.application.apikeys import digest_of
 from creditlink.application.customers import onboard_customer
 from creditlink.application.parameters import ensure_parameters, set_parameters
@@ -192,30 +192,9 @@ class Writer:
                     entry_id += 1
                     entry = chain(draft, entry_id=entry_id, previous_hash=previous)
                     previous = entry.hash
-                    entries.append(
-                        (
-                            entry_id,
-                            draft.idempotency_key,
-                            draft.business_date,
-                            draft.kind.value,
-                            draft.customer_id,
-                            draft.reverses_entry_id,
-                            draft.description,
-                            entry.previous_hash,
-                            entry.hash,
-                        )
-                    )
-                    for number, line in enumerate(draft.lines, start=1):
-                        lines.append(
-                            (
-                                entry_id,
-                                number,
-                                line.account.name,
-                                line.customer_id,
-                                line.side.value,
-                                line.amount_fen,
-                            )
-                        )
+                    row, entry_lines = ledger_rows(entry, draft.business_date)
+                    entries.append(row)
+                    lines += entry_lines
             for table, columns, rows in (
                 ("decisions", _DECISION_COLUMNS, merged.decisions),
                 ("journal_entries", _ENTRY_COLUMNS, entries),

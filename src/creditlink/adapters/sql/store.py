@@ -365,24 +365,11 @@ class _Ledger:
             entry = chain(draft, entry_id=entry_id, previous_hash=previous)
             previous = entry.hash
             entries.append(entry)
-            entry_rows.append(
-                (
-                    entry_id,
-                    draft.idempotency_key,
-                    driver.date_in(draft.business_date),
-                    draft.kind.value,
-                    draft.customer_id,
-                    draft.reverses_entry_id,
-                    draft.description,
-                    entry.previous_hash,
-                    entry.hash,
-                )
-            )
-            for number, line in enumerate(draft.lines, start=1):
+            entry_row, lines = ledger_rows(entry, driver.date_in(draft.business_date))
+            entry_rows.append(entry_row)
+            line_rows += lines
+            for line in draft.lines:
                 name = line.account.name
-                line_rows.append(
-                    (entry_id, number, name, line.customer_id, line.side.value, line.amount_fen)
-                )
                 changes[name] = changes.get(name, 0) + line.signed_fen()
         balance_rows = list(changes.items())
         try:
@@ -530,6 +517,37 @@ class _Ledger:
         return int(
             self._c.execute(sa.select(sa.func.count()).select_from(journal_entries)).scalar_one()
         )
+
+
+def ledger_rows(
+    entry: JournalEntry, business_date: Any
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """An entry's row of `journal_entries` and its rows of `journal_lines`, in their columns'
+    order; `business_date` as the database takes it."""
+    draft = entry.draft
+    row = (
+        entry.entry_id,
+        draft.idempotency_key,
+        business_date,
+        draft.kind.value,
+        draft.customer_id,
+        draft.reverses_entry_id,
+        draft.description,
+        entry.previous_hash,
+        entry.hash,
+    )
+    lines = [
+        (
+            entry.entry_id,
+            number,
+            line.account.name,
+            line.customer_id,
+            line.side.value,
+            line.amount_fen,
+        )
+        for number, line in enumerate(draft.lines, start=1)
+    ]
+    return row, lines
 
 
 @dataclass(frozen=True, slots=True)
