@@ -53,7 +53,10 @@ def test_own_cpu_is_the_load_generators() -> None:
         pass
     per_request = meter.split(requests=1)["cpu_ms_per_request"]
     assert 280 <= per_request["load_generator"] <= 450, per_request
-    assert per_request["server"] == 0, per_request
+    # Not exactly 0: in a whole test run this process has other children (multiprocessing's
+    # resource tracker, servers of earlier tests shutting down), and one clock tick of theirs
+    # counts as the server's. Had the meter put this CPU there, it would be about 300.
+    assert per_request["server"] <= 30, per_request
 
 
 def test_no_request_no_split() -> None:
