@@ -455,6 +455,7 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
             http_write_behind.CUSTOMERS_ENV: json.dumps(mine),
             http_write_behind.PARAMETERS_ENV: json.dumps(WIDE_OPEN),
             THREADS_ENV: str(args.write_behind_threads),
+            http_write_behind.LEAN_ENV: "1" if args.write_behind_lean else "",
         }
 
     buy = _buyer(f"Bearer {key}", uuid.uuid4().hex[:8], args.customers, partitions=servers)
@@ -479,6 +480,7 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
         verified.store.dispose()
     result["workers"] = servers  # one process each, on its own port, with its own customers
     result["threads"] = args.write_behind_threads
+    result["lean_purchase_route"] = args.write_behind_lean
     return result
 
 
@@ -533,6 +535,12 @@ def main() -> None:
         help="The prototype's workers: each its own process and port, holding the customers "
         "whose number modulo this is its own; the load generator sends each purchase to the "
         "worker that holds its customer.",
+    )
+    parser.add_argument(
+        "--write-behind-lean",
+        action="store_true",
+        help="In the prototype, serve purchases without FastAPI's dependency injection (the "
+        "same checks and use case, one thread hop).",
     )
     parser.add_argument(
         "--write-behind-threads",

@@ -59,10 +59,12 @@ def _book_with_customers(pg_url: str) -> str:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("lean", [False, True], ids=["api-route", "lean-route"])
 def test_every_answer_is_in_postgresql_when_it_is_given(
-    pg_url: str, monkeypatch: pytest.MonkeyPatch
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, lean: bool
 ) -> None:
     key = _book_with_customers(pg_url)
+    monkeypatch.setenv(http_write_behind.LEAN_ENV, "1" if lean else "")
     slow = http_write_behind.Writer._commit
 
     def slower(writer: http_write_behind.Writer, batch: object) -> None:
@@ -83,6 +85,8 @@ def test_every_answer_is_in_postgresql_when_it_is_given(
 
     approved = 0
     app = http_write_behind.create()
+    first_route = app.router.routes[0]
+    assert (getattr(first_route, "endpoint", None).__name__ == "purchases") is lean  # type: ignore[union-attr]
     with TestClient(app) as client:
 
         def buy(number: int, amount: int, key: str | None = None) -> dict[str, object]:

@@ -66,30 +66,33 @@ def create_purchase(
 ) -> Response:
     """Decide a purchase and, when approved, post it: 201 when approved, 200 when declined
     (`decision.reasons` says why). Needs an `Idempotency-Key`."""
+    return idempotency.respond(lambda: purchase_answer(book, customer_id, body, idempotency.key))
 
-    def run() -> tuple[int, PurchaseOut]:
-        result = purchase(
-            book.store.unit_of_work(),
-            customer_id=customer_id,
-            ref=body.ref,
-            amount_fen=body.amount_fen,
-            merchant=body.merchant,
-            category=body.category,
-            on=business_date(body.on, book),
-            idempotency_key=idempotency.key or "",
-            at=body.at,
-        )
-        out = PurchaseOut(
-            customer_id=customer_id,
-            ref=body.ref,
-            amount_fen=body.amount_fen,
-            approved=result.approved,
-            decision=DecisionOut.of(result.decision),
-            entry_id=None if result.entry is None else result.entry.entry_id,
-        )
-        return (201 if result.approved else 200), out
 
-    return idempotency.respond(run)
+def purchase_answer(
+    book: Book, customer_id: str, body: PurchaseRequest, key: str | None
+) -> tuple[int, PurchaseOut]:
+    """The purchase and its answer: 201 when approved, 200 when declined."""
+    result = purchase(
+        book.store.unit_of_work(),
+        customer_id=customer_id,
+        ref=body.ref,
+        amount_fen=body.amount_fen,
+        merchant=body.merchant,
+        category=body.category,
+        on=business_date(body.on, book),
+        idempotency_key=key or "",
+        at=body.at,
+    )
+    out = PurchaseOut(
+        customer_id=customer_id,
+        ref=body.ref,
+        amount_fen=body.amount_fen,
+        approved=result.approved,
+        decision=DecisionOut.of(result.decision),
+        entry_id=None if result.entry is None else result.entry.entry_id,
+    )
+    return (201 if result.approved else 200), out
 
 
 @router.post(
