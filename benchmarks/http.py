@@ -4,7 +4,8 @@ server as a baseline (what the server and this load generator do with no busines
 
     uv run python benchmarks/http.py [--seconds 20] [--customers 200] [--concurrency 32]
         [--workers 2] [--threads 4] [--sweep] [--pg-url URL] [--no-pg] [--no-sqlite]
-        [--no-floor] [--write-behind [--write-behind-threads 32]]
+        [--no-floor] [--write-behind [--write-behind-workers 2] [--write-behind-threads 32]
+        [--write-behind-lean]]
 
 Each database gets a fresh book (SQLite in a temporary folder; PostgreSQL in a fresh schema,
 dropped afterwards), API keys, and N customers onboarded through `POST /customers`. The
