@@ -47,9 +47,17 @@ from fastapi import FastAPI
 
 from benchmarks.common import libpq_url
 from creditlink.adapters.clock import SystemClock
-from creditlink.adapters.codecs import paylater_to_dict
 from creditlink.adapters.memory import MemoryState, MemoryStore, MemoryUnitOfWork
-from creditlink.adapters.sql.store import _PG_LEDGER_LOCK, _limit_row, ledger_rows
+from creditlink.adapters.sql.store import (
+    _PG_LEDGER_LOCK,
+    DECISION_COLUMNS,
+    ENTRY_COLUMNS,
+    LINE_COLUMNS,
+    _limit_row,
+    decision_row,
+    ledger_rows,
+    paylater_row,
+)
 from creditlink.application.apikeys import digest_of
 from creditlink.application.customers import onboard_customer
 from creditlink.application.parameters import ensure_parameters, set_parameters
@@ -65,20 +73,7 @@ PARAMETERS_ENV = "CREDITLINK_WB_PARAMETERS"
 LEAN_ENV = "CREDITLINK_WB_LEAN"  # set: purchases skip FastAPI's dependency injection
 APP = "benchmarks.http_write_behind:create"
 
-_DECISION_COLUMNS = (
-    "business_date, customer_id, op, ref, outcome, reasons, parameter_version, "
-    "model_version, idempotency_key, context_json, shadow_json"
-)
-_ENTRY_COLUMNS = (
-    "entry_id, idempotency_key, business_date, kind, customer_id, reverses_entry_id, "
-    "description, previous_hash, hash"
-)
-_LINE_COLUMNS = "entry_id, line_no, account, customer_id, side, amount_fen"
 _RESPONSE_COLUMNS = "idempotency_key, fingerprint, request, status_code, body, created_at"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass
@@ -86,8 +81,8 @@ class Changes:
     """What one unit of work changed, as rows."""
 
     limits: dict[str, dict[str, Any]] = field(default_factory=dict)
-    accounts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decisions: list[list[Any]] = field(default_factory=list)
     entries: list[EntryDraft] = field(default_factory=list)  # chained when written
     balances: dict[str, int] = field(default_factory=dict)
     responses: list[tuple[Any, ...]] = field(default_factory=list)
@@ -122,7 +117,6 @@ class Writer:
         self._waiting: list[Changes] = []
         self._handed = self._committed = 0
         self._failed: BaseException | None = None
-        self.batches = 0
         self.enabled = False
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
@@ -170,7 +164,6 @@ class Writer:
                 raise
             with self._lock:
                 self._committed = last
-                self.batches += 1
                 self._committed_condition.notify_all()
 
     def _commit(self, batch: Sequence[Changes]) -> None:
@@ -197,15 +190,15 @@ class Writer:
                     entries.append(row)
                     lines += entry_lines
             for table, columns, rows in (
-                ("decisions", _DECISION_COLUMNS, merged.decisions),
-                ("journal_entries", _ENTRY_COLUMNS, entries),
-                ("journal_lines", _LINE_COLUMNS, lines),
+                ("decisions", ", ".join(DECISION_COLUMNS), merged.decisions),
+                ("journal_entries", ", ".join(ENTRY_COLUMNS), entries),
+                ("journal_lines", ", ".join(LINE_COLUMNS), lines),
                 ("idempotent_responses", _RESPONSE_COLUMNS, merged.responses),
             ):
                 if rows:
                     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
+                        for values in rows:
+                            copy.write_row(values)
             if merged.balances:
                 _upsert(
                     cursor,
@@ -214,21 +207,14 @@ class Writer:
                     list(merged.balances.items()),
                     "balance_fen = ledger_balances.balance_fen + excluded.balance_fen",
                 )
-            if merged.limits:
-                names = list(next(iter(merged.limits.values())))
-                rows = [(key, *row.values()) for key, row in merged.limits.items()]
-                _update(cursor, "customer_limits", ["customer_id", *names], rows)
-            if merged.accounts:
-                names = [
-                    "customer_id",
-                    "statement_day",
-                    "status",
-                    "principal_fen",
-                    "next_wake_on",
-                    "document",
-                ]
-                rows = [(key, *row) for key, row in merged.accounts.items()]
-                _update(cursor, "paylater_accounts", names, rows)
+            for table, changed in (
+                ("customer_limits", merged.limits),
+                ("paylater_accounts", merged.accounts),
+            ):
+                if changed:
+                    names = ["customer_id", *next(iter(changed.values()))]
+                    rows = [(key, *row.values()) for key, row in changed.items()]
+                    _update(cursor, table, names, rows)
 
 
 def _upsert(cursor: Any, table: str, names: Sequence[str], rows: list[Any], on: str) -> None:
@@ -312,31 +298,13 @@ class WriteBehindUnitOfWork(MemoryUnitOfWork):
 
     def _saw_paylater(self, _: str, args: tuple[Any, ...], kwargs: dict[str, Any], __: Any) -> None:
         (account,) = args
-        self._changes.accounts[account.customer_id] = (
-            account.statement_day,
-            account.status.value,
-            account.principal_outstanding_fen(),
-            kwargs.get("next_wake_on"),
-            json.dumps(paylater_to_dict(account), separators=(",", ":")),
+        self._changes.accounts[account.customer_id] = paylater_row(
+            account, kwargs.get("next_wake_on")
         )
 
     def _saw_decisions(self, _: str, args: tuple[Any, ...], __: dict[str, Any], ___: Any) -> None:
         (decision,) = args
-        self._changes.decisions.append(
-            (
-                decision.on,
-                decision.customer_id,
-                decision.op,
-                decision.ref,
-                decision.outcome,
-                ",".join(decision.reasons),
-                decision.parameter_version,
-                decision.model_version,
-                decision.idempotency_key,
-                _json(decision.context),
-                _json(decision.shadow),
-            )
-        )
+        self._changes.decisions.append(decision_row(decision, decision.on))
 
     def _saw_ledger(self, name: str, _: tuple[Any, ...], __: dict[str, Any], result: Any) -> None:
         entries = [result] if name == "append" else list(result)

@@ -519,11 +519,25 @@ class _Ledger:
         )
 
 
+ENTRY_COLUMNS = (
+    "entry_id",
+    "idempotency_key",
+    "business_date",
+    "kind",
+    "customer_id",
+    "reverses_entry_id",
+    "description",
+    "previous_hash",
+    "hash",
+)
+LINE_COLUMNS = ("entry_id", "line_no", "account", "customer_id", "side", "amount_fen")
+
+
 def ledger_rows(
     entry: JournalEntry, business_date: Any
 ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """An entry's row of `journal_entries` and its rows of `journal_lines`, in their columns'
-    order; `business_date` as the database takes it."""
+    """An entry's row of `journal_entries` and its rows of `journal_lines`, in the order of
+    ENTRY_COLUMNS and LINE_COLUMNS; `business_date` as the database takes it."""
     draft = entry.draft
     row = (
         entry.entry_id,
@@ -566,13 +580,12 @@ def _ledger_sql(mark: str) -> _LedgerSql:
     return _LedgerSql(
         head="SELECT entry_id, hash FROM journal_entries ORDER BY entry_id DESC LIMIT 1",
         insert_entry=(
-            "INSERT INTO journal_entries (entry_id, idempotency_key, business_date, kind, "
-            "customer_id, reverses_entry_id, description, previous_hash, hash) "
-            f"VALUES ({marks(9)})"
+            f"INSERT INTO journal_entries ({', '.join(ENTRY_COLUMNS)}) "
+            f"VALUES ({marks(len(ENTRY_COLUMNS))})"
         ),
         insert_line=(
-            "INSERT INTO journal_lines (entry_id, line_no, account, customer_id, side, "
-            f"amount_fen) VALUES ({marks(6)})"
+            f"INSERT INTO journal_lines ({', '.join(LINE_COLUMNS)}) "
+            f"VALUES ({marks(len(LINE_COLUMNS))})"
         ),
         upsert_balance=(
             f"INSERT INTO ledger_balances (account, balance_fen) VALUES ({marks(2)}) "
@@ -642,23 +655,25 @@ _PAYLATER_CLOSE = (
 )
 
 
+def paylater_row(account: PayLaterAccount, next_wake_on: date | None) -> dict[str, Any]:
+    """An account's columns in `paylater_accounts`, but its key and `closed_through`."""
+    return {
+        "statement_day": account.statement_day,
+        "status": account.status.value,
+        "principal_fen": account.principal_outstanding_fen(),
+        "next_wake_on": next_wake_on,
+        "document": json.dumps(paylater_to_dict(account), separators=(",", ":")),
+    }
+
+
 class _PayLater:
     def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
 
-    def _row(self, account: PayLaterAccount, next_wake_on: date | None) -> dict[str, Any]:
-        return {
-            "statement_day": account.statement_day,
-            "status": account.status.value,
-            "principal_fen": account.principal_outstanding_fen(),
-            "next_wake_on": next_wake_on,
-            "document": json.dumps(paylater_to_dict(account), separators=(",", ":")),
-        }
-
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
         self._c.execute(
             paylater_accounts.insert().values(
-                customer_id=account.customer_id, **self._row(account, next_wake_on)
+                customer_id=account.customer_id, **paylater_row(account, next_wake_on)
             )
         )
 
@@ -812,11 +827,30 @@ _APPROVED_CONTEXTS_OF_DAY = (
     "AND outcome = 'APPROVE' ORDER BY decision_id"
 )
 _DECISION_BY_KEY = f"SELECT {', '.join(_DECISION_FIELDS)} FROM decisions WHERE idempotency_key = %s"
-_DECISION_COLUMNS_IN = _DECISION_FIELDS[1:]  # all but decision_id, which the database gives
+DECISION_COLUMNS = _DECISION_FIELDS[1:]  # all but decision_id, which the database gives
 _DECISION_INSERT = (
-    f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS_IN)})"
-    f" VALUES ({', '.join(['%s'] * len(_DECISION_COLUMNS_IN))})"
+    f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)})"
+    f" VALUES ({', '.join(['%s'] * len(DECISION_COLUMNS))})"
 )
+
+
+def decision_row(decision: DecisionRecord, business_date: Any) -> list[Any]:
+    """A decision's row of `decisions` in the order of DECISION_COLUMNS (the database numbers
+    it); `business_date` as the database takes it."""
+    values = {
+        "business_date": business_date,
+        "customer_id": decision.customer_id,
+        "op": decision.op,
+        "ref": decision.ref,
+        "outcome": decision.outcome,
+        "reasons": ",".join(decision.reasons),
+        "parameter_version": decision.parameter_version,
+        "model_version": decision.model_version,
+        "idempotency_key": decision.idempotency_key,
+        "context_json": _json_or_none(decision.context),
+        "shadow_json": _json_or_none(decision.shadow),
+    }
+    return [values[name] for name in DECISION_COLUMNS]
 
 
 class _Decisions:
@@ -827,20 +861,7 @@ class _Decisions:
     # driver's cursor.
 
     def add(self, decision: DecisionRecord) -> None:
-        values = {
-            "business_date": self._d.date_in(decision.on),
-            "customer_id": decision.customer_id,
-            "op": decision.op,
-            "ref": decision.ref,
-            "outcome": decision.outcome,
-            "reasons": ",".join(decision.reasons),
-            "parameter_version": decision.parameter_version,
-            "model_version": decision.model_version,
-            "idempotency_key": decision.idempotency_key,
-            "context_json": _json_or_none(decision.context),
-            "shadow_json": _json_or_none(decision.shadow),
-        }
-        self._d.send(_DECISION_INSERT, [values[name] for name in _DECISION_COLUMNS_IN])
+        self._d.send(_DECISION_INSERT, decision_row(decision, self._d.date_in(decision.on)))
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
         row = self._d.one(_DECISION_BY_KEY, (idempotency_key,))
