@@ -367,14 +367,19 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     book.store.dispose()
     with serving(url, workers=args.workers, threads=args.threads) as base:
         result = asyncio.run(_run(base, keys, args))
+    result["ledger_verifies"] = _ledger_verifies(url)
+    return result
+
+
+def _ledger_verifies(url: str) -> bool:
+    """Whether the book at `url` passes `ledger verify`, read after the server has gone."""
+    from creditlink.application.ledger import verify_ledger
+
     verified = open_book(url)
     try:
-        from creditlink.application.ledger import verify_ledger
-
-        result["ledger_verifies"] = verify_ledger(verified.store.reader()).ok
+        return verify_ledger(verified.store.reader()).ok
     finally:
         verified.store.dispose()
-    return result
 
 
 def measure_floor(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -408,39 +413,8 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
     memory and answering after a group commit, each on its own port with its own customers.
     The book is set up in PostgreSQL first (keys, the load's parameters, the customers) and
     mirrored by the workers at start."""
-    from creditlink.application.customers import onboard_customer
-    from creditlink.application.ledger import verify_ledger
-    from creditlink.application.parameters import set_parameters
-
-    book = open_book(url)
-    try:
-        key, _ = create_api_key(
-            book.store.unit_of_work(),
-            role="operator",
-            customer_id=None,
-            label="benchmark",
-            actor="benchmark",
-            clock=book.clock,
-        )
-        set_parameters(
-            book.store.unit_of_work(),
-            changes=WIDE_OPEN,
-            actor="benchmark",
-            reason="load test",
-            clock=book.clock,
-        )
-        customers = [_customer(number) for number in range(args.customers)]
-        for customer in customers:
-            onboard_customer(
-                book.store.unit_of_work(),
-                cap_loan_fen=None,
-                on=book.clock.today(),
-                actor="benchmark",
-                clock=book.clock,
-                **customer,
-            )
-    finally:
-        book.store.dispose()
+    customers = [{**_customer(number), "cap_loan_fen": None} for number in range(args.customers)]
+    key = http_write_behind.prepare(url, customers=customers, parameters=WIDE_OPEN)
     code = (
         "from creditlink.interfaces.http.workers import run_workers; "
         f"raise SystemExit(run_workers(app={http_write_behind.APP!r}, host='127.0.0.1', "
@@ -449,11 +423,10 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
     servers = args.write_behind_workers
 
     def env(part: int) -> dict[str, str]:
-        mine = [{**c, "cap_loan_fen": None} for c in customers[part::servers]]
         return {
             http_write_behind.URL_ENV: url,
             http_write_behind.KEYS_ENV: f"operator:{key}",
-            http_write_behind.CUSTOMERS_ENV: json.dumps(mine),
+            http_write_behind.CUSTOMERS_ENV: json.dumps(customers[part::servers]),
             http_write_behind.PARAMETERS_ENV: json.dumps(WIDE_OPEN),
             THREADS_ENV: str(args.write_behind_threads),
             http_write_behind.LEAN_ENV: "1" if args.write_behind_lean else "",
@@ -474,11 +447,7 @@ def measure_write_behind(url: str, args: argparse.Namespace) -> dict[str, Any]:
             for part in range(servers)
         ]
         result = asyncio.run(run(bases))
-    verified = open_book(url)
-    try:
-        result["ledger_verifies"] = verify_ledger(verified.store.reader()).ok
-    finally:
-        verified.store.dispose()
+    result["ledger_verifies"] = _ledger_verifies(url)
     result["workers"] = servers  # one process each, on its own port, with its own customers
     result["threads"] = args.write_behind_threads
     result["lean_purchase_route"] = args.write_behind_lean

@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,11 +58,11 @@ from creditlink.adapters.sql.store import (
     ledger_rows,
     paylater_row,
 )
-from creditlink.application.apikeys import digest_of
+from creditlink.application.apikeys import create_api_key, digest_of
 from creditlink.application.customers import onboard_customer
 from creditlink.application.parameters import ensure_parameters, set_parameters
-from creditlink.application.ports import ApiKeyRecord
-from creditlink.bootstrap import Book
+from creditlink.application.ports import ApiKeyRecord, Clock, Store
+from creditlink.bootstrap import Book, open_book
 from creditlink.domain.ledger import GENESIS_HASH, EntryDraft, chain
 from creditlink.interfaces.http.app import create_app, threads_from_environment
 
@@ -358,16 +358,54 @@ class WriteBehindStore(MemoryStore):
         return WriteBehindUnitOfWork(self.state, self.writer)
 
 
+def stock(
+    store: Store,
+    clock: Clock,
+    *,
+    customers: Sequence[Mapping[str, Any]],
+    parameters: Mapping[str, Any],
+) -> None:
+    """Put in a book the parameter changes and the customers (`onboard_customer`'s
+    arguments) that the prototype's driver puts in PostgreSQL and its workers mirror."""
+    if parameters:
+        set_parameters(
+            store.unit_of_work(),
+            changes=dict(parameters),
+            actor="benchmark",
+            reason="load test",
+            clock=clock,
+        )
+    for customer in customers:
+        onboard_customer(
+            store.unit_of_work(), on=clock.today(), actor="benchmark", clock=clock, **customer
+        )
+
+
+def prepare(
+    url: str, *, customers: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+) -> str:
+    """The PostgreSQL book at `url` stocked for the prototype; an operator's API key to it."""
+    book = open_book(url)
+    try:
+        key, _ = create_api_key(
+            book.store.unit_of_work(),
+            role="operator",
+            customer_id=None,
+            label="benchmark",
+            actor="benchmark",
+            clock=book.clock,
+        )
+        stock(book.store, book.clock, customers=customers, parameters=parameters)
+        return key
+    finally:
+        book.store.dispose()
+
+
 def mirrored_book(url: str) -> Book:
     """An in-memory book holding what the driver put in the PostgreSQL book at `url`."""
     clock = SystemClock()
     store = WriteBehindStore(Writer(url))
     ensure_parameters(store.unit_of_work(), clock=clock)
-    changes = json.loads(os.environ.get(PARAMETERS_ENV, "{}"))
-    if changes:
-        set_parameters(
-            store.unit_of_work(), changes=changes, actor="benchmark", reason="mirror", clock=clock
-        )
     with store.unit_of_work() as uow:
         for pair in filter(None, os.environ.get(KEYS_ENV, "").split(",")):
             role, key = pair.split(":", 1)
@@ -383,10 +421,12 @@ def mirrored_book(url: str) -> Book:
                 )
             )
         uow.commit()
-    for customer in json.loads(os.environ.get(CUSTOMERS_ENV, "[]")):
-        onboard_customer(
-            store.unit_of_work(), on=clock.today(), actor="benchmark", clock=clock, **customer
-        )
+    stock(
+        store,
+        clock,
+        customers=json.loads(os.environ.get(CUSTOMERS_ENV, "[]")),
+        parameters=json.loads(os.environ.get(PARAMETERS_ENV, "{}")),
+    )
     store.writer.enabled = True
     return Book(store=store, clock=clock, actor="benchmark", url="memory://")
 

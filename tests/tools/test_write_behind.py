@@ -13,8 +13,6 @@ from fastapi.testclient import TestClient
 
 from benchmarks import http_write_behind
 from benchmarks.common import libpq_url
-from creditlink.application.apikeys import create_api_key
-from creditlink.application.customers import onboard_customer
 from creditlink.application.ledger import verify_ledger
 from creditlink.bootstrap import open_book
 from tests.conftest import national_id
@@ -33,37 +31,12 @@ CUSTOMERS = [
 ]
 
 
-def _book_with_customers(pg_url: str) -> str:
-    """The PostgreSQL book the prototype mirrors: CUSTOMERS and an operator's key (returned)."""
-    book = open_book(pg_url)
-    try:
-        key, _ = create_api_key(
-            book.store.unit_of_work(),
-            role="operator",
-            customer_id=None,
-            label="t",
-            actor="t",
-            clock=book.clock,
-        )
-        for customer in CUSTOMERS:
-            onboard_customer(
-                book.store.unit_of_work(),
-                on=book.clock.today(),
-                actor="t",
-                clock=book.clock,
-                **customer,  # type: ignore[arg-type]
-            )
-    finally:
-        book.store.dispose()
-    return key
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("lean", [False, True], ids=["api-route", "lean-route"])
 def test_every_answer_is_in_postgresql_when_it_is_given(
     pg_url: str, monkeypatch: pytest.MonkeyPatch, lean: bool
 ) -> None:
-    key = _book_with_customers(pg_url)
+    key = http_write_behind.prepare(pg_url, customers=CUSTOMERS, parameters={})
     monkeypatch.setenv(http_write_behind.LEAN_ENV, "1" if lean else "")
     slow = http_write_behind.Writer._commit
 
@@ -143,7 +116,7 @@ def test_workers_that_split_the_customers_write_one_chain(
 ) -> None:
     # Each worker numbers its entries in memory; the writers number and seal them again,
     # under the chain's lock, when they commit: one chain, whatever the order of batches.
-    key = _book_with_customers(pg_url)
+    key = http_write_behind.prepare(pg_url, customers=CUSTOMERS, parameters={})
     monkeypatch.setenv(http_write_behind.URL_ENV, pg_url)
     monkeypatch.setenv(http_write_behind.KEYS_ENV, f"operator:{key}")
     apps = []
