@@ -8,11 +8,12 @@ they do not know, so a misspelt field is an error, not silently ignored.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from creditlink.application.customers import CustomerView
+from creditlink.application.paylater import DecisionResult
 from creditlink.application.ports import AlertRecord, DecisionRecord, Incident
 from creditlink.domain.customer import Customer
 from creditlink.domain.limits import JointLimit
@@ -252,13 +253,34 @@ class PurchaseRequest(RequestBody):
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
 
 
-class PurchaseOut(BaseModel):
+class _DecidedOut(BaseModel):
+    """The answer to an operation that is decided and, when approved, posted."""
+
     customer_id: str
     ref: str
     amount_fen: int
     approved: bool
     decision: DecisionOut
     entry_id: int | None = Field(description="The ledger entry posted, when approved.")
+
+    @classmethod
+    def answer(
+        cls, customer_id: str, ref: str, amount_fen: int, result: DecisionResult
+    ) -> tuple[int, Self]:
+        """The status and the answer: 201 when approved, 200 when declined."""
+        out = cls(
+            customer_id=customer_id,
+            ref=ref,
+            amount_fen=amount_fen,
+            approved=result.approved,
+            decision=DecisionOut.of(result.decision),
+            entry_id=None if result.entry is None else result.entry.entry_id,
+        )
+        return (201 if result.approved else 200), out
+
+
+class PurchaseOut(_DecidedOut):
+    pass
 
 
 # -- alerts --------------------------------------------------------------------------------
@@ -479,13 +501,8 @@ class DrawRequest(RequestBody):
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
 
 
-class DrawOut(BaseModel):
-    customer_id: str
-    ref: str
-    amount_fen: int
-    approved: bool
-    decision: DecisionOut
-    entry_id: int | None = Field(description="The ledger entry posted, when approved.")
+class DrawOut(_DecidedOut):
+    pass
 
 
 class LoanInstallmentOut(BaseModel):

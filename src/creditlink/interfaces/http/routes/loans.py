@@ -22,7 +22,6 @@ from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, Idempot
 from creditlink.interfaces.http.routes.paylater import amount_or_shortcut, repayment_answer
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
-    DecisionOut,
     DrawOut,
     DrawRequest,
     EntryOut,
@@ -116,15 +115,7 @@ def draw(
             idempotency_key=idempotency.key or "",
             at=body.at,
         )
-        out = DrawOut(
-            customer_id=customer_id,
-            ref=body.ref,
-            amount_fen=body.amount_fen,
-            approved=result.approved,
-            decision=DecisionOut.of(result.decision),
-            entry_id=None if result.entry is None else result.entry.entry_id,
-        )
-        return (201 if result.approved else 200), out
+        return DrawOut.answer(customer_id, body.ref, body.amount_fen, result)
 
     return idempotency.respond(run)
 

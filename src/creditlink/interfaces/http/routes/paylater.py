@@ -84,15 +84,7 @@ def purchase_answer(
         idempotency_key=key or "",
         at=body.at,
     )
-    out = PurchaseOut(
-        customer_id=customer_id,
-        ref=body.ref,
-        amount_fen=body.amount_fen,
-        approved=result.approved,
-        decision=DecisionOut.of(result.decision),
-        entry_id=None if result.entry is None else result.entry.entry_id,
-    )
-    return (201 if result.approved else 200), out
+    return PurchaseOut.answer(customer_id, body.ref, body.amount_fen, result)
 
 
 @router.post(
