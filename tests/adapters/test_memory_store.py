@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -30,6 +31,7 @@ from creditlink.domain.ledger import Account, AccountCode, EntryDraft, EntryKind
 from creditlink.domain.limits import AlertLevel, limit_wake_on
 from creditlink.domain.loan.loan import LoanStatus
 from creditlink.domain.loan.schedule import Method
+from creditlink.domain.paylater.records import Purchases
 from creditlink.domain.products import Product
 from creditlink.risk.decisions import Context
 from tests.conftest import CLOCK, add_customer, national_id
@@ -523,7 +525,7 @@ def mutable_parts(value: object, found: dict[int, object] | None = None) -> dict
             mutable_parts(getattr(value, part.name), found)
         return found
     found[id(value)] = value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # dicts, and an account's `Purchases`
         for key, item in value.items():
             mutable_parts(key, found)
             mutable_parts(item, found)
@@ -553,6 +555,9 @@ def vandalise(value: object) -> None:
     for part in list(mutable_parts(value).values()):
         if isinstance(part, list | dict):
             part.clear()
+        elif isinstance(part, Purchases):  # never emptied: each purchase replaced instead
+            for ref, purchase in list(part.items()):
+                part[ref] = dataclasses.replace(purchase, amount_fen=-7)
 
 
 def test_reads_and_saves_share_nothing_with_the_stored_documents() -> None:
@@ -592,7 +597,8 @@ def test_changing_what_a_read_returned_leaves_the_store_unchanged() -> None:
         everything = [*uow.paylater.all(), *uow.loans.all()]
         for aggregate in [account, *loans, found, *everything]:
             vandalise(aggregate)
-        assert account.purchases == {}
+        assert account.purchases
+        assert {p.amount_fen for p in account.purchases.values()} == {-7}
         assert loans[0].installments == []
         uow.commit()  # saving nothing
     assert data(state) == stored

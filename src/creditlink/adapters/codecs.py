@@ -2,7 +2,8 @@
 
 The PayLater account is one document per customer: its records change together under the
 customer's lock, and the columns the close of day and the reports query (next wake date,
-balances) are kept beside it.
+balances) are kept beside it. Its purchases are not in it: they are rows of their own, read
+by ref or by date (`Purchases`), so that the document does not grow with every purchase.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from creditlink.domain.paylater.records import (
     Plan,
     PlanStatus,
     PrincipalLine,
-    Purchase,
+    Purchases,
     Statement,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1 held the purchases too (SQL migration 0011 moved them out)
 
 
 def _d(day: date | None) -> str | None:
@@ -42,25 +43,13 @@ def _req(text: str) -> date:
 
 
 def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
+    """The account but its purchases, which a store keeps as rows of their own."""
     return {
         "v": FORMAT_VERSION,
         "customer_id": account.customer_id,
         "statement_day": account.statement_day,
         "opened_on": _d(account.opened_on),
         "status": account.status.value,
-        "purchases": [
-            [
-                p.ref,
-                _d(p.on),
-                p.amount_fen,
-                p.merchant,
-                p.category,
-                p.refunded_fen,
-                p.plan_ref,
-                _d(p.refunded_on),
-            ]
-            for p in account.purchases.values()
-        ],
         "lines": [
             [line.ref, _d(line.on), line.amount_fen, line.outstanding_fen, _d(line.statement_date)]
             for line in account.lines
@@ -129,24 +118,13 @@ def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
         "written_off_on": _d(account.written_off_on),
         "write_off_dpd": account.write_off_dpd,
         "recovered": account.recovered_fen,
+        "refunded_on": _d(account.refunded_on),
     }
 
 
-def paylater_from_dict(data: dict[str, Any]) -> PayLaterAccount:
+def paylater_from_dict(data: dict[str, Any], purchases: Purchases) -> PayLaterAccount:
+    """The account in `data` (`paylater_to_dict`), holding `purchases`: a document has none."""
     assert data["v"] == FORMAT_VERSION, data["v"]
-    purchases = {
-        row[0]: Purchase(
-            row[0],
-            _req(row[1]),
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            _date(row[7]) if len(row) > 7 else None,
-        )
-        for row in data["purchases"]
-    }
     plans = {}
     for item in data["plans"]:
         plans[item["ref"]] = Plan(
@@ -210,6 +188,7 @@ def paylater_from_dict(data: dict[str, Any]) -> PayLaterAccount:
         written_off_on=_date(data["written_off_on"]),
         write_off_dpd=data["write_off_dpd"],
         recovered_fen=data["recovered"],
+        refunded_on=_date(data.get("refunded_on")),
     )
 
 

@@ -561,7 +561,14 @@ class _PayLater:
             account.customer_id, (_kept(account, self._state, _copy_account), next_wake_on, None)
         )
 
-    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
+    def get(
+        self,
+        customer_id: str,
+        *,
+        read_only: bool = False,
+        refs: Collection[str] = (),
+        since: date | None = None,
+    ) -> PayLaterAccount:
         try:
             stored = self._state.paylater[customer_id][0]
         except KeyError:

@@ -144,6 +144,17 @@ def customers_operating(uow: UnitOfWork, on: date, *, after: str, limit: int) ->
     return uow.ledger.customers_posting_on(on, after=after, limit=limit)
 
 
+def purchases_since(trigger: str, on: date, parameters: ParameterSet) -> date | None:
+    """The earliest date of the purchases `check_patterns` reads for `trigger` (None: it
+    reads none), for a use case to name when it loads the account."""
+    if trigger == "purchase":
+        return on
+    if trigger == "refund":
+        window = parameters.values.linkage_cashout_refund_window_days
+        return on - timedelta(days=window - 1)
+    return None
+
+
 def check_patterns(
     uow: UnitOfWork,
     *,
@@ -161,16 +172,17 @@ def check_patterns(
     trigger checks only the pattern it can complete."""
     values = parameters.values
 
-    def facts(since: date) -> list[PurchaseFact]:
-        """The account's purchases dated on or after `since` (not its whole history)."""
+    def facts() -> list[PurchaseFact]:
+        """The account's purchases the trigger's patterns look at (not its whole history)."""
+        since = purchases_since(trigger, on, parameters)
+        assert since is not None, trigger
         return [
             PurchaseFact(p.ref, p.on, p.amount_fen, p.merchant, p.refunded_on)
-            for p in account.purchases.values()
-            if p.on >= since
+            for p in account.purchases.since(since)
         ]
 
     burst = trigger == "purchase" and round_burst(
-        facts(on),
+        facts(),
         on=on,
         round_fen=values.linkage_cashout_round_amount,
         count=values.linkage_cashout_round_count,
@@ -187,7 +199,7 @@ def check_patterns(
         )
     if trigger == "refund" and merchant is not None:
         pairs = refund_pairs(
-            facts(on - timedelta(days=values.linkage_cashout_refund_window_days - 1)),
+            facts(),
             merchant=merchant,
             window_days=values.linkage_cashout_refund_window_days,
             pairs=values.linkage_cashout_refund_pairs,

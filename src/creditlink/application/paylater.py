@@ -22,7 +22,7 @@ from creditlink.application.decisions import (
 )
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
-from creditlink.application.linkage import check_patterns, evaluate
+from creditlink.application.linkage import check_patterns, evaluate, purchases_since
 from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.application.scoring import rescore_if_due
@@ -205,7 +205,9 @@ def purchase(
         if replay is not None:
             return replay
         parameters = current_parameters(uow)
-        account = uow.paylater.get(customer_id)
+        account = uow.paylater.get(
+            customer_id, refs=(ref,), since=purchases_since("purchase", on, parameters)
+        )
         context = context_for(
             uow,
             op=PURCHASE,
@@ -285,7 +287,11 @@ def refund(
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
         parameters = current_parameters(uow)
-        account = uow.paylater.get(customer_id)
+        account = uow.paylater.get(
+            customer_id,
+            refs=(purchase_ref,),
+            since=purchases_since("refund", on, parameters),
+        )
         request = f"refund of {purchase_ref}: {format_fen(amount_fen)}"
         replay = _replayed_entry(uow, idempotency_key, customer_id, request)
         if replay is not None:
@@ -441,7 +447,9 @@ def convert_to_installments(
                 decision=replay.decision, plan=account.plans.get(plan_ref), replayed=True
             )
         parameters = current_parameters(uow)
-        account = uow.paylater.get(customer_id)
+        account = uow.paylater.get(
+            customer_id, refs=() if purchase_ref is None else (purchase_ref,)
+        )
         plan, refusal = None, None
         context = context_for(
             uow,

@@ -105,11 +105,22 @@ class LedgerRepository(Protocol):
 class PayLaterRepository(Protocol):
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None: ...
 
-    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
+    def get(
+        self,
+        customer_id: str,
+        *,
+        read_only: bool = False,
+        refs: Collection[str] = (),
+        since: date | None = None,
+    ) -> PayLaterAccount:
         """The account, or `CustomerNotFound`. Lock the customer's limit first to change it.
 
         With `read_only` the caller promises not to change the account (nor save it): a store
-        may then hand out what it holds without copying it (the in-memory store does)."""
+        may then hand out what it holds without copying it (the in-memory store does).
+
+        `refs` and `since` say which purchases the caller will read: those it names, and
+        those dated on or after `since`. A store that keeps an account's purchases apart (the
+        SQL store) reads them with the account; it reads any other when asked for it."""
         ...
 
     def save(

@@ -60,6 +60,8 @@ def _expression(hint: Any, value: str, depth: int, helpers: dict[str, Any]) -> s
         if len(present) == 1 and len(args) == 2:
             inner = _expression(present[0], value, depth, helpers)
             return f"(None if {value} is None else {inner})"
+    if isinstance(hint, type) and hasattr(hint, "__copy__"):
+        return f"{value}.__copy__()"  # a collection that knows how to copy itself
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         name = f"_clone_{hint.__name__}"
         helpers[name] = cloner(hint)  # records never contain themselves

@@ -114,13 +114,16 @@ def behaviour_features(
     features["installment_plans_12m"] = float(
         sum(1 for plan in paylater.plans.values() if plan.created_on > year_ago)
     )
-    features["refunds_12m"] = float(
-        sum(
+    refunds = 0
+    # A purchase after `year_ago` refunded means a refund after it: without one, no purchase
+    # of the year needs reading.
+    if paylater.refunded_on is not None and paylater.refunded_on > year_ago:
+        refunds = sum(
             1
-            for purchase in paylater.purchases.values()
-            if purchase.refunded_fen and purchase.on > year_ago
+            for purchase in paylater.purchases.since(year_ago + timedelta(days=1))
+            if purchase.refunded_fen
         )
-    )
+    features["refunds_12m"] = float(refunds)
     six_months_ago = add_months(on, -6)
     features["draws_6m"] = float(sum(1 for loan in loans if loan.drawn_on > six_months_ago))
     features["borrow_to_repay_12m"] = float(

@@ -26,6 +26,15 @@ from creditlink.adapters.codecs import (
 )
 from creditlink.adapters.sql.driver import Driver, timestamp_out
 from creditlink.adapters.sql.engine import READONLY, SQLITE_BUSY_TIMEOUT_MS, create_engine
+from creditlink.adapters.sql.purchases import (
+    UPSERT_PURCHASE,
+    StoredPurchases,
+    purchase_writes,
+    send_purchases,
+    with_document,
+    write_purchases,
+    written,
+)
 from creditlink.adapters.sql.schema import ensure_schema, national_id_key
 from creditlink.adapters.sql.tables import (
     alerts,
@@ -667,8 +676,9 @@ def paylater_row(account: PayLaterAccount, next_wake_on: date | None) -> dict[st
 
 
 class _PayLater:
-    def __init__(self, connection: sa.Connection, driver: Driver):
+    def __init__(self, connection: sa.Connection, driver: Driver, *, reader: bool):
         self._c, self._d = connection, driver
+        self._reader = reader
 
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
         self._c.execute(
@@ -676,14 +686,33 @@ class _PayLater:
                 customer_id=account.customer_id, **paylater_row(account, next_wake_on)
             )
         )
+        write_purchases(self._d, account.customer_id, account.purchases)
 
-    def get(self, customer_id: str, *, read_only: bool = False) -> PayLaterAccount:
-        row = self._d.one(
-            "SELECT document FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
-        )
+    def get(
+        self,
+        customer_id: str,
+        *,
+        read_only: bool = False,
+        refs: Collection[str] = (),
+        since: date | None = None,
+    ) -> PayLaterAccount:
+        complete = self._reader or read_only  # a view reads the account after the reader
+        hinted = not complete and (bool(refs) or since is not None)
+        if hinted:  # the purchases named, with the document: one round trip
+            row = self._d.one(*with_document(self._d, customer_id, refs, since))
+        else:
+            row = self._d.one(
+                "SELECT document FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
+            )
         if row is None:
             raise CustomerNotFound(customer_id)
-        return paylater_from_dict(json.loads(row[0]))
+        if hinted:
+            purchases = StoredPurchases.read_with_document(
+                self._d, customer_id, refs=refs, since=since, found=row[1]
+            )
+        else:
+            purchases = StoredPurchases(self._d, customer_id, complete=complete)
+        return paylater_from_dict(json.loads(row[0]), purchases)
 
     def save(
         self,
@@ -700,13 +729,20 @@ class _PayLater:
             driver.date_in(next_wake_on),
             document,
         ]
+        purchases = purchase_writes(driver, account.customer_id, account.purchases)
         if closed_through is None:
-            changed = driver.run(_PAYLATER_UPDATE, (*row, account.customer_id))
+            sql, params = _PAYLATER_UPDATE, [*row, account.customer_id]
         else:
-            changed = driver.run(
-                _PAYLATER_CLOSE, (*row, driver.date_in(closed_through), account.customer_id)
-            )
+            sql = _PAYLATER_CLOSE
+            params = [*row, driver.date_in(closed_through), account.customer_id]
+        if driver.postgres and len(purchases) == 1:
+            # A purchase's row and the account's in one statement: one round trip.
+            sql = f"WITH purchase AS ({UPSERT_PURCHASE}) {sql}"
+            params = [*purchases.pop(), *params]
+        changed = driver.run(sql, params)
         assert changed == 1, account.customer_id
+        send_purchases(driver, purchases)
+        written(account.purchases)
 
     def written_off(self, customer_id: str) -> bool:
         row = self._d.one(
@@ -729,10 +765,14 @@ class _PayLater:
 
     def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]:
         rows = self._c.execute(
-            sa.select(paylater_accounts.c.document).order_by(paylater_accounts.c.customer_id)
+            sa.select(paylater_accounts.c.customer_id, paylater_accounts.c.document).order_by(
+                paylater_accounts.c.customer_id
+            )
         )
         for row in rows:
-            yield paylater_from_dict(json.loads(row.document))
+            # Purchases when asked for: the callers read balances, and run inside the reader.
+            purchases = StoredPurchases(self._d, row.customer_id)
+            yield paylater_from_dict(json.loads(row.document), purchases)
 
 
 class _Loans:
@@ -1537,7 +1577,7 @@ class SqlUnitOfWork:
         state = _BookState(driver)
         self.parameters = _Parameters(connection, driver, self._store.parameter_cache, state)
         self.audit = _Audit(connection)
-        self.paylater = _PayLater(connection, driver)
+        self.paylater = _PayLater(connection, driver, reader=self._readonly)
         self.loans = _Loans(connection, driver)
         self.decisions = _Decisions(connection, driver)
         self.alerts = _Alerts(connection)

@@ -159,6 +159,36 @@ paylater_accounts = sa.Table(
     sa.Index("ix_paylater_accounts_wake", "next_wake_on", "customer_id"),
 )
 
+# An account's purchases, out of its document: an account keeps every purchase it ever made,
+# and an operation reads only those it names or those since a date (`Purchases`).
+# `purchase_id` keeps the order they were made in.
+paylater_purchases = sa.Table(
+    "paylater_purchases",
+    metadata,
+    sa.Column(
+        "purchase_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "customer_id",
+        sa.String(64),
+        sa.ForeignKey("paylater_accounts.customer_id"),
+        nullable=False,
+    ),
+    sa.Column("ref", sa.String(128), nullable=False),
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("amount_fen", Money, nullable=False),
+    sa.Column("merchant", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("refunded_fen", Money, nullable=False),
+    sa.Column("plan_ref", sa.String(128)),
+    sa.Column("refunded_on", sa.Date),
+    sa.UniqueConstraint("customer_id", "ref", name="uq_paylater_purchases_ref"),
+    sa.Index("ix_paylater_purchases_day", "customer_id", "on_date"),
+)
+
 decisions = sa.Table(
     "decisions",
     metadata,

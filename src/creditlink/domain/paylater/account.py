@@ -32,6 +32,7 @@ from creditlink.domain.paylater.records import (
     PlanStatus,
     PrincipalLine,
     Purchase,
+    Purchases,
     Statement,
     WriteOff,
 )
@@ -66,7 +67,7 @@ class PayLaterAccount:
     statement_day: int
     opened_on: date
     status: AccountStatus = AccountStatus.ACTIVE
-    purchases: dict[str, Purchase] = field(default_factory=dict)
+    purchases: Purchases = field(default_factory=Purchases)
     lines: list[PrincipalLine] = field(default_factory=list)
     plans: dict[str, Plan] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
@@ -77,6 +78,9 @@ class PayLaterAccount:
     written_off_on: date | None = None
     write_off_dpd: int = 0
     recovered_fen: int = 0
+    # The latest refund's date, of any purchase: who never had a refund in a period needs
+    # no look at the purchases of that period (`Purchases` may be kept out of memory).
+    refunded_on: date | None = None
 
     def __post_init__(self) -> None:
         assert 1 <= self.statement_day <= 28, self.statement_day
@@ -331,6 +335,7 @@ class PayLaterAccount:
         self._credit_statements(amount_fen, on)
         self.cycle.payments_fen += amount_fen
         self.cycle.activity = True
+        self._drop_settled_lines()
         return allocation
 
     def bill_accrued_interest(self, *, on: date, terms: Terms) -> int:
@@ -391,6 +396,7 @@ class PayLaterAccount:
             purchase, refunded_fen=purchase.refunded_fen + amount_fen, refunded_on=on
         )
         self.purchases[purchase_ref] = purchase
+        self.refunded_on = on
         if self.written_off:
             self.recovered_fen += amount_fen
             return Allocation(recovery_fen=amount_fen)
@@ -404,10 +410,11 @@ class PayLaterAccount:
             left = self._refund_plan(self.plans[purchase.plan_ref], left, on, allocation)
         else:
             index = self._line_index(purchase_ref)
-            assert index is not None, purchase_ref
-            left = self._pay_line(index, left, allocation)
-            if self.lines[index].statement_date is None:
-                counted = left
+            # No line: it was billed and paid, and has been dropped (`_drop_settled_lines`).
+            if index is not None:
+                left = self._pay_line(index, left, allocation)
+                if self.lines[index].statement_date is None:
+                    counted = left
         if left:
             more, left = self._allocate(left)
             allocation.add(more)
@@ -415,6 +422,7 @@ class PayLaterAccount:
         allocation.credit_balance_fen += left
         if counted:
             self._credit_statements(counted, on)
+        self._drop_settled_lines()
         return allocation
 
     def _refund_plan(self, plan: Plan, left: int, on: date, allocation: Allocation) -> int:
@@ -574,6 +582,7 @@ class PayLaterAccount:
         self.cycle.converted_fen += principal
         self.cycle.activity = True
         self._cap_unmet_minimums(statement, on)
+        self._drop_settled_lines()
         return plan
 
     def _cap_unmet_minimums(self, statement: Statement, on: date) -> None:
@@ -686,7 +695,17 @@ class PayLaterAccount:
         self._set_minimum(statement, terms)
         self.cycle = Cycle()
         self._check_balance(statement)
+        self._drop_settled_lines()
         return billing
+
+    def _drop_settled_lines(self) -> None:
+        """Forget the lines billed and paid in full (after a statement, a repayment, a refund
+        or a statement's conversion): nothing changes them again, and a refund of their
+        purchase reads a missing line as one (`refund`). Kept, they would make every
+        operation's cost grow with the account's age."""
+        self.lines = [
+            line for line in self.lines if line.outstanding_fen or line.statement_date is None
+        ]
 
     def _set_minimum(self, statement: Statement, terms: Terms) -> None:
         if statement.new_balance_fen <= 0:

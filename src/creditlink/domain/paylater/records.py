@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,6 +39,54 @@ class Purchase:
     refunded_fen: int = 0
     plan_ref: str | None = None
     refunded_on: date | None = None  # the latest refund's date
+
+
+class Purchases(MutableMapping[str, Purchase]):
+    """An account's purchases by ref, in the order they were made.
+
+    An account keeps every purchase it ever made: a refund may name any of them, and a ref
+    is never used twice. Operations ask only for purchases by ref and for those since a date
+    (`since`), so a store may keep the account's history out of memory and fetch what is
+    asked for: the SQL store subclasses this, and an operation's cost then does not grow
+    with the account's age."""
+
+    __slots__ = ("_by_ref",)
+
+    def __init__(self, purchases: Iterable[Purchase] = ()) -> None:
+        self._by_ref: dict[str, Purchase] = {p.ref: p for p in purchases}
+
+    def __getitem__(self, ref: str) -> Purchase:
+        return self._by_ref[ref]
+
+    def __setitem__(self, ref: str, purchase: Purchase) -> None:
+        assert purchase.ref == ref, (ref, purchase)
+        self._by_ref[ref] = purchase
+
+    def __delitem__(self, ref: str) -> None:
+        raise TypeError("an account's purchases are never removed")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_ref)
+
+    def __len__(self) -> int:
+        return len(self._by_ref)
+
+    def since(self, day: date) -> list[Purchase]:
+        """The purchases dated on or after `day`, in the order they were made."""
+        return [p for p in self._by_ref.values() if p.on >= day]
+
+    def __copy__(self) -> Purchases:
+        return Purchases(self._by_ref.values())  # purchases are frozen: shared
+
+    def __repr__(self) -> str:
+        return f"Purchases({list(self._by_ref.values())!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
