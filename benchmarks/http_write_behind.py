@@ -48,6 +48,7 @@ from fastapi import FastAPI
 from benchmarks.common import libpq_url
 from creditlink.adapters.clock import SystemClock
 from creditlink.adapters.memory import MemoryState, MemoryStore, MemoryUnitOfWork
+from creditlink.adapters.sql.purchases import PURCHASE_COLUMNS, purchase_row
 from creditlink.adapters.sql.store import (
     _PG_LEDGER_LOCK,
     DECISION_COLUMNS,
@@ -86,6 +87,8 @@ class Changes:
     entries: list[EntryDraft] = field(default_factory=list)  # chained when written
     balances: dict[str, int] = field(default_factory=dict)
     responses: list[tuple[Any, ...]] = field(default_factory=list)
+    purchases: list[tuple[Any, ...]] = field(default_factory=list)  # new ones only
+    purchases_held: dict[str, int] = field(default_factory=dict)  # per account, once written
 
     def __bool__(self) -> bool:
         return bool(
@@ -100,6 +103,7 @@ class Changes:
         for name, amount in later.balances.items():
             self.balances[name] = self.balances.get(name, 0) + amount
         self.responses += later.responses
+        self.purchases += later.purchases
 
 
 class Writer:
@@ -118,9 +122,14 @@ class Writer:
         self._handed = self._committed = 0
         self._failed: BaseException | None = None
         self.enabled = False
+        self.held_purchases: dict[str, int] = {}  # per account, handed over (worker's threads)
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
         self._thread.start()
+
+    def purchases_held(self, customer_id: str) -> int:
+        """How many of the account's purchases are handed over (the book's lock is held)."""
+        return self.held_purchases.get(customer_id, 0)
 
     def hand(self, changes: Changes) -> int:
         """Queue `changes` (call while holding the book, so that order is commit order);
@@ -194,6 +203,7 @@ class Writer:
                 ("journal_entries", ", ".join(ENTRY_COLUMNS), entries),
                 ("journal_lines", ", ".join(LINE_COLUMNS), lines),
                 ("idempotent_responses", _RESPONSE_COLUMNS, merged.responses),
+                ("paylater_purchases", ", ".join(PURCHASE_COLUMNS), merged.purchases),
             ):
                 if rows:
                     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -298,9 +308,15 @@ class WriteBehindUnitOfWork(MemoryUnitOfWork):
 
     def _saw_paylater(self, _: str, args: tuple[Any, ...], kwargs: dict[str, Any], __: Any) -> None:
         (account,) = args
-        self._changes.accounts[account.customer_id] = paylater_row(
-            account, kwargs.get("next_wake_on")
-        )
+        customer_id = account.customer_id
+        changes = self._changes
+        changes.accounts[customer_id] = paylater_row(account, kwargs.get("next_wake_on"))
+        # The prototype only adds purchases (no refunds, no conversions): the new ones are
+        # those after the ones already handed to the writer, or earlier in this unit of work.
+        held = list(account.purchases.values())
+        before = changes.purchases_held.get(customer_id, self._writer.purchases_held(customer_id))
+        changes.purchases += [purchase_row(customer_id, p) for p in held[before:]]
+        changes.purchases_held[customer_id] = len(held)
 
     def _saw_decisions(self, _: str, args: tuple[Any, ...], __: dict[str, Any], ___: Any) -> None:
         (decision,) = args
@@ -332,6 +348,7 @@ class WriteBehindUnitOfWork(MemoryUnitOfWork):
     def commit(self) -> None:
         super().commit()
         if self._changes and self._writer.enabled:  # still holding the book: commit order
+            self._writer.held_purchases.update(self._changes.purchases_held)
             self._ticket = self._writer.hand(self._changes)
         self._changes = Changes()
 

@@ -29,8 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import PG_URL, percentile, pg_schema
 from creditlink.adapters.clock import FixedClock
 from creditlink.adapters.codecs import paylater_to_dict
+from creditlink.adapters.sql.purchases import PURCHASE_COLUMNS, purchase_row
 from creditlink.adapters.sql.store import SqlStore
-from creditlink.adapters.sql.tables import customer_limits, customers, paylater_accounts
+from creditlink.adapters.sql.tables import (
+    customer_limits,
+    customers,
+    paylater_accounts,
+    paylater_purchases,
+)
 from creditlink.application.close_of_day import close_day
 from creditlink.application.paylater import purchase
 from creditlink.bootstrap import open_book
@@ -103,7 +109,8 @@ def purchases(url: str, count: int, customers_count: int = 1_000) -> dict[str, A
 
 
 def bulk_book(path: Path, accounts: int) -> SqlStore:
-    """`accounts` customers, each with one unbilled purchase of the cycle ending 31 January."""
+    """`accounts` customers, each with one unbilled purchase of the cycle ending 31 January
+    (the account's document and the purchase's row)."""
     store = SqlStore(f"sqlite:///{path}")
     from creditlink.application.parameters import ensure_parameters
 
@@ -111,7 +118,7 @@ def bulk_book(path: Path, accounts: int) -> SqlStore:
     batch = 10_000
     eve = date(2026, 1, 31)
     for first in range(0, accounts, batch):
-        rows_c, rows_l, rows_p, drafts = [], [], [], []
+        rows_c, rows_l, rows_p, rows_u, drafts = [], [], [], [], []
         for number in range(first, min(accounts, first + batch)):
             customer_id = f"c{number:07d}"
             first_17 = f"110105{19800101 + number % 28:08d}{number % 1000:03d}"
@@ -155,6 +162,10 @@ def bulk_book(path: Path, accounts: int) -> SqlStore:
                     "document": json.dumps(paylater_to_dict(account), separators=(",", ":")),
                 }
             )
+            rows_u += [
+                dict(zip(PURCHASE_COLUMNS, purchase_row(customer_id, p), strict=True))
+                for p in account.purchases.values()
+            ]
             drafts.append(
                 EntryDraft(
                     idempotency_key=f"p1:{customer_id}",
@@ -168,6 +179,7 @@ def bulk_book(path: Path, accounts: int) -> SqlStore:
             connection.execute(customers.insert(), rows_c)
             connection.execute(customer_limits.insert(), rows_l)
             connection.execute(paylater_accounts.insert(), rows_p)
+            connection.execute(paylater_purchases.insert(), rows_u)
         with store.unit_of_work() as uow:
             uow.ledger.append_many(drafts)
             uow.commit()
