@@ -165,6 +165,15 @@ class StoredPurchases(Purchases):
             raise KeyError(ref)
         return found
 
+    def __contains__(self, ref: object) -> bool:
+        if not isinstance(ref, str):
+            return False
+        try:
+            self[ref]
+        except KeyError:
+            return False
+        return True
+
     def __setitem__(self, ref: str, purchase: Purchase) -> None:
         super().__setitem__(ref, purchase)
         self._order.setdefault(ref, _NEW + len(self._order))

@@ -65,6 +65,9 @@ class Purchases(MutableMapping[str, Purchase]):
     def __delitem__(self, ref: str) -> None:
         raise TypeError("an account's purchases are never removed")
 
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._by_ref
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_ref)
 
@@ -76,7 +79,9 @@ class Purchases(MutableMapping[str, Purchase]):
         return [p for p in self._by_ref.values() if p.on >= day]
 
     def __copy__(self) -> Purchases:
-        return Purchases(self._by_ref.values())  # purchases are frozen: shared
+        copied = Purchases.__new__(Purchases)
+        copied._by_ref = self._by_ref.copy()  # purchases are frozen: shared
+        return copied
 
     def __repr__(self) -> str:
         return f"Purchases({list(self._by_ref.values())!r})"
