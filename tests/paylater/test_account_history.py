@@ -19,7 +19,7 @@ from creditlink.application.close_of_day import close_day
 from creditlink.application.ledger import verify_ledger
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.errors import Conflict
-from creditlink.domain.ledger import AccountCode, Side
+from creditlink.domain.ledger import AccountCode, JournalEntry, Side
 from creditlink.domain.paylater.records import Purchase
 from creditlink.risk.features import behaviour_features
 from tests.conftest import CLOCK, add_customer
@@ -44,6 +44,17 @@ def buy(book: Book, ref: str, fen: int, on: date, key: str | None = None) -> Non
         idempotency_key=key or f"k-{ref}",
     )
     assert result.approved, result.decision.reasons
+
+
+def refund(book: Book, ref: str, fen: int, on: date) -> JournalEntry:
+    return paylater.refund(
+        book.store.unit_of_work(),
+        customer_id="c1",
+        purchase_ref=ref,
+        amount_fen=fen,
+        on=on,
+        idempotency_key=f"refund-{ref}",
+    )
 
 
 def close_through(book: Book, first: date, last: date) -> None:
@@ -99,14 +110,7 @@ def test_an_old_purchase_is_still_refunded_and_its_ref_never_reused(book: Book) 
     today = history(book)
     # p3 was billed and paid in full, and its line dropped: the refund is owed to the
     # customer, as a credit balance, and counts for nothing else.
-    entry = paylater.refund(
-        book.store.unit_of_work(),
-        customer_id="c1",
-        purchase_ref="p3",
-        amount_fen=4_000,
-        on=today,
-        idempotency_key="refund-p3",
-    )
+    entry = refund(book, "p3", 4_000, today)
     assert {(line.account.code, line.side, line.amount_fen) for line in entry.lines} == {
         (AccountCode.MERCHANT_PAYABLE, Side.DEBIT, 4_000),
         (AccountCode.CUSTOMER_CREDIT_BALANCE, Side.CREDIT, 4_000),
@@ -180,14 +184,7 @@ def test_an_operation_reads_only_the_purchases_it_looks_at(
     read.rows = 0
     # A refund reads its purchase and those in the refund window (30 days): p19's window
     # is long past, so it reads p19 and the two bought today.
-    paylater.refund(
-        sql_book.store.unit_of_work(),
-        customer_id="c1",
-        purchase_ref="p19",
-        amount_fen=1_000,
-        on=today,
-        idempotency_key="refund-p19",
-    )
+    refund(sql_book, "p19", 1_000, today)
     assert read.rows == 3
 
 
@@ -207,14 +204,7 @@ def test_migration_0011_moves_purchases_out_of_documents_and_back(sql_book: Book
     refs = ["z", "a", "m"]
     for n, ref in enumerate(refs):
         buy(sql_book, ref, 10_000 + n, FIRST)
-    paylater.refund(
-        sql_book.store.unit_of_work(),
-        customer_id="c1",
-        purchase_ref="a",
-        amount_fen=500,
-        on=FIRST,
-        idempotency_key="refund-a",
-    )
+    refund(sql_book, "a", 500, FIRST)
     with sql_book.store.reader() as uow:
         before = list(uow.paylater.get("c1").purchases.values())
     assert before[1] == Purchase("a", FIRST, 10_001, "shopa", "retail", 500, None, FIRST)
@@ -259,14 +249,7 @@ def refunds_12m(book: Book, on: date) -> float:
 def test_the_refunds_of_the_year_count_whatever_the_account_keeps_in_memory(book: Book) -> None:
     today = history(book)
     assert refunds_12m(book, today) == 0
-    paylater.refund(
-        book.store.unit_of_work(),
-        customer_id="c1",
-        purchase_ref="p3",  # bought on 3 January 2026
-        amount_fen=1_000,
-        on=today,
-        idempotency_key="refund-p3",
-    )
+    refund(book, "p3", 1_000, today)  # bought on 3 January 2026
     assert refunds_12m(book, today) == 1
     assert refunds_12m(book, date(2027, 1, 2)) == 1  # bought within the 12 months
     assert refunds_12m(book, date(2027, 1, 3)) == 0  # bought 12 months ago: out
