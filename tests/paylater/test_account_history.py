@@ -262,3 +262,15 @@ def test_scoring_an_account_never_refunded_reads_none_of_its_purchases(
     read = RowsRead(monkeypatch)
     assert refunds_12m(sql_book, today) == 0
     assert read.rows == 0
+
+
+def test_purchases_asked_for_after_their_unit_of_work_ended_say_why(sql_book: Book) -> None:
+    add_customer(sql_book.store, "c1")
+    buy(sql_book, "p0", 10_001, FIRST)
+    with sql_book.store.unit_of_work() as uow:
+        account = uow.paylater.get("c1")  # a writer's account: purchases read when asked
+    with pytest.raises(RuntimeError, match="unit of work that read the account, which has ended"):
+        account.purchases["p0"]
+    with sql_book.store.reader() as uow:
+        viewed = uow.paylater.get("c1")  # a reader's: every purchase at once
+    assert viewed.purchases["p0"].amount_fen == 10_001

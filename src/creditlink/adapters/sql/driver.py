@@ -39,6 +39,7 @@ class Driver:
         assert driver_connection is not None
         self.cursor = driver_connection.cursor()
         self.integrity_error: type[Exception] = connection.dialect.loaded_dbapi.IntegrityError
+        self.closed = False
 
     def sql(self, text: str) -> str:
         return text if self.postgres else _qmark(text)
@@ -90,4 +91,5 @@ class Driver:
         self.cursor.executemany(self.sql(sql), rows)
 
     def close(self) -> None:
+        self.closed = True
         self.cursor.close()

@@ -113,6 +113,12 @@ class StoredPurchases(Purchases):
     def _read(
         self, *, refs: Collection[str] = (), since: date | None = None, complete: bool = False
     ) -> None:
+        if self._driver.closed:
+            raise RuntimeError(
+                f"the purchases of {self._customer_id!r} are read as they are asked for, "
+                "inside the unit of work that read the account, which has ended: read the "
+                "account in a reader (which reads every purchase at once) to use it after"
+            )
         sql, params = _SELECT, [self._customer_id]
         if not complete:
             condition, more = _wanted(self._driver, refs, since)
