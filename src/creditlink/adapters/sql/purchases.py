@@ -66,9 +66,9 @@ def with_document(
 
 
 class StoredPurchases(Purchases):
-    """The purchases of `customer_id` in the unit of work whose driver is `driver`: those
-    named by `refs` and those dated on or after `since` are read at once (all of them with
-    `complete`), any other when asked for."""
+    """The purchases of `customer_id` in the unit of work whose driver is `driver`: all of
+    them at once with `complete`, otherwise each when asked for (`read_with_document` holds
+    those a use case named beforehand)."""
 
     __slots__ = ("_absent", "_changed", "_complete", "_customer_id", "_driver", "_order", "_since")
 
@@ -77,8 +77,6 @@ class StoredPurchases(Purchases):
         driver: Driver,
         customer_id: str,
         *,
-        refs: Collection[str] = (),
-        since: date | None = None,
         complete: bool = False,
     ) -> None:
         super().__init__()
@@ -90,8 +88,6 @@ class StoredPurchases(Purchases):
         self._changed: dict[str, Purchase] = {}
         if complete:
             self._read(complete=True)
-        elif refs or since is not None:
-            self._read(refs=refs, since=since)
 
     @classmethod
     def read_with_document(
@@ -157,10 +153,14 @@ class StoredPurchases(Purchases):
             self._since = since if self._since is None else min(self._since, since)
         self._complete = self._complete or complete
 
+    def _held(self) -> list[Purchase]:
+        """The purchases held so far, in the order they were made."""
+        return sorted(self._by_ref.values(), key=lambda p: self._order[p.ref])
+
     def _all(self) -> list[Purchase]:
         if not self._complete:
             self._read(complete=True)
-        return sorted(self._by_ref.values(), key=lambda p: self._order[p.ref])
+        return self._held()
 
     def __getitem__(self, ref: str) -> Purchase:
         found = self._by_ref.get(ref)
@@ -195,8 +195,7 @@ class StoredPurchases(Purchases):
     def since(self, day: date) -> list[Purchase]:
         if not (self._complete or (self._since is not None and day >= self._since)):
             self._read(since=day)
-        ordered = sorted(self._by_ref.values(), key=lambda p: self._order[p.ref])
-        return [p for p in ordered if p.on >= day]
+        return [p for p in self._held() if p.on >= day]
 
     def __copy__(self) -> Purchases:
         return Purchases(self._all())

@@ -657,6 +657,7 @@ def _iso(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
+_PAYLATER_DOCUMENT = "SELECT document FROM paylater_accounts WHERE customer_id = %s"
 _PAYLATER_SET = "status = %s, principal_fen = %s, next_wake_on = %s, document = %s"
 _PAYLATER_UPDATE = f"UPDATE paylater_accounts SET {_PAYLATER_SET} WHERE customer_id = %s"
 _PAYLATER_CLOSE = (
@@ -696,14 +697,15 @@ class _PayLater:
         refs: Collection[str] = (),
         since: date | None = None,
     ) -> PayLaterAccount:
-        complete = self._reader or read_only  # a view reads the account after the reader
-        hinted = not complete and (bool(refs) or since is not None)
-        if hinted:  # the purchases named, with the document: one round trip
-            row = self._d.one(*with_document(self._d, customer_id, refs, since))
+        # A reader reads every purchase at once: a view uses the account after the reader.
+        # Elsewhere the purchases named come with the document (one round trip), any other
+        # when asked for.
+        hinted = not self._reader and (bool(refs) or since is not None)
+        if hinted:
+            sql, params = with_document(self._d, customer_id, refs, since)
         else:
-            row = self._d.one(
-                "SELECT document FROM paylater_accounts WHERE customer_id = %s", (customer_id,)
-            )
+            sql, params = _PAYLATER_DOCUMENT, [customer_id]
+        row = self._d.one(sql, params)
         if row is None:
             raise CustomerNotFound(customer_id)
         if hinted:
@@ -711,7 +713,7 @@ class _PayLater:
                 self._d, customer_id, refs=refs, since=since, found=row[1]
             )
         else:
-            purchases = StoredPurchases(self._d, customer_id, complete=complete)
+            purchases = StoredPurchases(self._d, customer_id, complete=self._reader)
         return paylater_from_dict(json.loads(row[0]), purchases)
 
     def save(
