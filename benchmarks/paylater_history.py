@@ -7,7 +7,9 @@ baseline, measured in the same run), on SQLite and PostgreSQL.
 The aged customer buys `--per-day` purchases every business day; every day is closed, so
 statements come monthly, and the customer pays each statement in full the day after. At each
 checkpoint (a number of purchases made so far) it times `--sample` purchases by the aged
-customer and as many by a customer onboarded for that checkpoint. An account keeps every
+customer and as many by a customer onboarded for that checkpoint, then as many reads of each
+account's view (what `GET /customers/{id}/paylater` reads: customer, limit, account, loans,
+and the number of purchases). An account keeps every
 purchase, but an operation should cost the same whatever the account's age: the ratio of the
 two is what to watch. CPU is this process's (the use case, the driver; on SQLite the database
 too); PostgreSQL's own is not counted. The stored document's size is reported beside it.
@@ -35,6 +37,7 @@ from creditlink.application.close_of_day import close_day
 from creditlink.application.customers import onboard_customer
 from creditlink.application.parameters import set_parameters
 from creditlink.application.paylater import Shortcut, purchase, repay
+from creditlink.application.queries import customer_state
 from creditlink.bootstrap import Book, open_book
 
 START = date(2026, 1, 1)
@@ -96,11 +99,19 @@ class Run:
                 self.bought += 1
             self.next_day(aged)
 
-    def sample(self, customer_id: str, count: int) -> dict[str, float]:
+    def view(self, customer_id: str) -> None:
+        """What the account view reads (`GET /customers/{id}/paylater`)."""
+        state = customer_state(self.book.store.reader(), customer_id=customer_id, on=self.day)
+        assert state.purchase_count >= 0
+
+    def sample(self, customer_id: str, count: int, *, view: bool = False) -> dict[str, float]:
         cpu, wall = [], []
         for _ in range(count):
             c0, w0 = time.process_time(), time.perf_counter()
-            self.buy(customer_id)
+            if view:
+                self.view(customer_id)
+            else:
+                self.buy(customer_id)
             cpu.append(time.process_time() - c0)
             wall.append(time.perf_counter() - w0)
         return {
@@ -144,6 +155,8 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     "business_date": run.day.isoformat(),
                     "aged": run.sample(aged, args.sample),
                     "new_account_baseline": run.sample(fresh, args.sample),
+                    "aged_view": run.sample(aged, args.sample, view=True),
+                    "new_account_view": run.sample(fresh, args.sample, view=True),
                     "aged_document_bytes": _document_bytes(book, aged),
                 }
             )
@@ -151,6 +164,9 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         for point in points:
             point["aged_over_baseline_cpu"] = round(
                 point["aged"]["cpu_ms_mean"] / point["new_account_baseline"]["cpu_ms_mean"], 2
+            )
+            point["aged_over_new_view_cpu"] = round(
+                point["aged_view"]["cpu_ms_mean"] / point["new_account_view"]["cpu_ms_mean"], 2
             )
         return {"checkpoints": points, "seconds": round(time.perf_counter() - started, 1)}
     finally:

@@ -17,6 +17,9 @@ from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD
 from creditlink.application import paylater
 from creditlink.application.close_of_day import close_day
 from creditlink.application.ledger import verify_ledger
+from creditlink.application.parameters import current_parameters
+from creditlink.application.portfolio import Partition, ecl_partition
+from creditlink.application.queries import customer_state
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.errors import Conflict
 from creditlink.domain.ledger import AccountCode, JournalEntry, Side
@@ -97,9 +100,9 @@ def test_a_statement_drops_the_lines_it_billed_once_they_are_paid(book: Book) ->
     today = history(book)
     with book.store.reader() as uow:
         account = uow.paylater.get("c1")
+        assert len(account.purchases) == BOUGHT  # the purchases themselves are all kept
     assert account.lines == []
     assert account.principal_outstanding_fen() == 0
-    assert len(account.purchases) == BOUGHT  # the purchases themselves are all kept
     # A purchase after the statements has its line until it is billed and paid.
     buy(book, "new", 5_000, today)
     with book.store.reader() as uow:
@@ -134,9 +137,9 @@ def test_purchases_keep_the_order_they_were_made_in(book: Book) -> None:
         buy(book, ref, 10_001, FIRST)
     with book.store.reader() as uow:
         account = uow.paylater.get("c1")
-    assert list(account.purchases) == refs
-    assert [p.ref for p in account.purchases.since(FIRST)] == refs
-    assert account.purchases.since(FIRST + timedelta(days=1)) == []
+        assert list(account.purchases) == refs
+        assert [p.ref for p in account.purchases.since(FIRST)] == refs
+        assert account.purchases.since(FIRST + timedelta(days=1)) == []
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -272,5 +275,21 @@ def test_purchases_asked_for_after_their_unit_of_work_ended_say_why(sql_book: Bo
     with pytest.raises(RuntimeError, match="unit of work that read the account, which has ended"):
         account.purchases["p0"]
     with sql_book.store.reader() as uow:
-        viewed = uow.paylater.get("c1")  # a reader's: every purchase at once
-    assert viewed.purchases["p0"].amount_fen == 10_001
+        viewed = uow.paylater.get("c1")
+        assert viewed.purchases["p0"].amount_fen == 10_001  # inside it: read
+    with pytest.raises(RuntimeError, match="take what is needed of them before it ends"):
+        len(viewed.purchases)  # a reader's account too: "p1" may have been bought since
+
+
+def test_views_and_the_ecl_job_count_purchases_without_reading_them(
+    sql_book: Book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = history(sql_book)
+    read = RowsRead(monkeypatch)
+    state = customer_state(sql_book.store.reader(), customer_id="c1", on=today)
+    assert state.purchase_count == BOUGHT
+    with sql_book.store.reader() as uow:
+        parameters = current_parameters(uow)
+    lines = ecl_partition(sql_book.store, Partition("", None), on=today, parameters=parameters)
+    assert [line.product for line in lines] == ["paylater"]
+    assert read.rows == 0

@@ -19,6 +19,7 @@ from creditlink.application.close_of_day import DateOutOfOrder, close_day
 from creditlink.application.ledger import verify_ledger
 from creditlink.application.queries import customer_state
 from creditlink.bootstrap import Book, open_book
+from creditlink.domain.copies import clone
 from creditlink.domain.errors import Conflict
 from tests.conftest import CLOCK, add_customer
 
@@ -49,7 +50,8 @@ def test_closing_a_date_twice_changes_nothing(book: Book) -> None:
     buy(book, "c1", 100_000, date(2026, 1, 5), "p1")
     close_through(book, date(2026, 1, 5), date(2026, 1, 31))
     with book.store.reader() as uow:
-        entries, account = uow.ledger.count(), uow.paylater.get("c1")
+        # A clone: its purchases are read now, inside the reader.
+        entries, account = uow.ledger.count(), clone(uow.paylater.get("c1"))
     again = close_day(book.store, on=date(2026, 1, 31), clock=CLOCK)
     assert again.already_closed
     with book.store.reader() as uow:

@@ -40,11 +40,15 @@ def check_paging(*, offset: int, limit: int) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CustomerState:
+    """What a customer's views show, read in one unit of work. The PayLater account's
+    purchases are not for use after it: their number is `purchase_count`."""
+
     customer: Customer
     limit: JointLimit
     paylater: PayLaterAccount
     loans: list[Loan]
     on: date
+    purchase_count: int
 
     @property
     def paylater_dpd(self) -> int:
@@ -72,12 +76,15 @@ class CustomerState:
 
 def customer_state(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerState:
     with uow:
+        customer = uow.customers.get(customer_id)
+        account = uow.paylater.get(customer_id)
         return CustomerState(
-            customer=uow.customers.get(customer_id),
+            customer=customer,
             limit=uow.limits.get(customer_id).apply_due_increase(on=on),
-            paylater=uow.paylater.get(customer_id),
+            paylater=account,
             loans=uow.loans.of_customer(customer_id),
             on=on,
+            purchase_count=len(account.purchases),
         )
 
 

@@ -5,8 +5,10 @@ An account keeps every purchase it ever made, but an operation reads only the pu
 names and those since a date: a purchase checks its ref is new and looks at the day's
 purchases, a refund reads its purchase and the refund window. `StoredPurchases` fetches those
 (with the account, when the use case says which it will read) and writes back only what
-changed, so an operation's cost does not grow with the account's age. Whatever else is asked
-of it (every purchase, their number) reads them all.
+changed, so an operation's cost does not grow with the account's age. Their number is
+counted by the database; whatever else is asked of it (every purchase) reads them all. Readers
+too read only what is asked for (the monthly ECL job reads no purchase), so whatever needs
+purchases asks for them inside the unit of work.
 """
 
 from __future__ import annotations
@@ -66,19 +68,12 @@ def with_document(
 
 
 class StoredPurchases(Purchases):
-    """The purchases of `customer_id` in the unit of work whose driver is `driver`: all of
-    them at once with `complete`, otherwise each when asked for (`read_with_document` holds
-    those a use case named beforehand)."""
+    """The purchases of `customer_id` in the unit of work whose driver is `driver`, each
+    read when asked for (`read_with_document` holds those a use case named beforehand)."""
 
     __slots__ = ("_absent", "_changed", "_complete", "_customer_id", "_driver", "_order", "_since")
 
-    def __init__(
-        self,
-        driver: Driver,
-        customer_id: str,
-        *,
-        complete: bool = False,
-    ) -> None:
+    def __init__(self, driver: Driver, customer_id: str) -> None:
         super().__init__()
         self._driver, self._customer_id = driver, customer_id
         self._order: dict[str, int] = {}
@@ -86,8 +81,6 @@ class StoredPurchases(Purchases):
         self._since: date | None = None
         self._complete = False
         self._changed: dict[str, Purchase] = {}
-        if complete:
-            self._read(complete=True)
 
     @classmethod
     def read_with_document(
@@ -106,15 +99,18 @@ class StoredPurchases(Purchases):
         purchases._take(rows, refs=refs, since=since)
         return purchases
 
-    def _read(
-        self, *, refs: Collection[str] = (), since: date | None = None, complete: bool = False
-    ) -> None:
+    def _open(self) -> None:
         if self._driver.closed:
             raise RuntimeError(
                 f"the purchases of {self._customer_id!r} are read as they are asked for, "
-                "inside the unit of work that read the account, which has ended: read the "
-                "account in a reader (which reads every purchase at once) to use it after"
+                "inside the unit of work that read the account, which has ended: take what "
+                "is needed of them before it ends"
             )
+
+    def _read(
+        self, *, refs: Collection[str] = (), since: date | None = None, complete: bool = False
+    ) -> None:
+        self._open()
         sql, params = _SELECT, [self._customer_id]
         if not complete:
             condition, more = _wanted(self._driver, refs, since)
@@ -190,7 +186,15 @@ class StoredPurchases(Purchases):
         return iter([p.ref for p in self._all()])
 
     def __len__(self) -> int:
-        return len(self._all())
+        if self._complete or self._changed:
+            return len(self._all())
+        # Nothing waits to be written: the table holds exactly this account's purchases.
+        self._open()
+        row = self._driver.one(
+            "SELECT count(*) FROM paylater_purchases WHERE customer_id = %s", [self._customer_id]
+        )
+        assert row is not None
+        return int(row[0])
 
     def since(self, day: date) -> list[Purchase]:
         if not (self._complete or (self._since is not None and day >= self._since)):

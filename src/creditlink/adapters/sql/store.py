@@ -677,9 +677,8 @@ def paylater_row(account: PayLaterAccount, next_wake_on: date | None) -> dict[st
 
 
 class _PayLater:
-    def __init__(self, connection: sa.Connection, driver: Driver, *, reader: bool):
+    def __init__(self, connection: sa.Connection, driver: Driver):
         self._c, self._d = connection, driver
-        self._reader = reader
 
     def add(self, account: PayLaterAccount, *, next_wake_on: date | None) -> None:
         self._c.execute(
@@ -697,10 +696,9 @@ class _PayLater:
         refs: Collection[str] = (),
         since: date | None = None,
     ) -> PayLaterAccount:
-        # A reader reads every purchase at once: a view uses the account after the reader.
-        # Elsewhere the purchases named come with the document (one round trip), any other
-        # when asked for.
-        hinted = not self._reader and (bool(refs) or since is not None)
+        # The purchases named come with the document (one round trip), any other when
+        # asked for, inside the unit of work.
+        hinted = bool(refs) or since is not None
         if hinted:
             sql, params = with_document(self._d, customer_id, refs, since)
         else:
@@ -713,7 +711,7 @@ class _PayLater:
                 self._d, customer_id, refs=refs, since=since, found=row[1]
             )
         else:
-            purchases = StoredPurchases(self._d, customer_id, complete=self._reader)
+            purchases = StoredPurchases(self._d, customer_id)
         return paylater_from_dict(json.loads(row[0]), purchases)
 
     def save(
@@ -1579,7 +1577,7 @@ class SqlUnitOfWork:
         state = _BookState(driver)
         self.parameters = _Parameters(connection, driver, self._store.parameter_cache, state)
         self.audit = _Audit(connection)
-        self.paylater = _PayLater(connection, driver, reader=self._readonly)
+        self.paylater = _PayLater(connection, driver)
         self.loans = _Loans(connection, driver)
         self.decisions = _Decisions(connection, driver)
         self.alerts = _Alerts(connection)

@@ -193,7 +193,7 @@ def show_account(
         minimum_unmet_fen=account.minimum_unmet_fen(state.on),
         credit_balance_fen=account.credit_balance_fen,
         dpd=state.paylater_dpd,
-        purchases=len(account.purchases),
+        purchases=state.purchase_count,
         statements=len(account.statements),
         plans=len(account.plans),
     )
