@@ -9,11 +9,14 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from creditlink.adapters import memory
 from creditlink.application.alerts import get_alert
 from creditlink.application.apikeys import revoke_api_key
 from creditlink.application.parameters import parameter_history, parameter_set
+from creditlink.application.queries import decisions
 from creditlink.bootstrap import Book
 from creditlink.domain.products import Product
+from creditlink.interfaces.web import pages
 from creditlink.interfaces.web.session import COOKIE, read_session, safe_next
 from tests.conftest import CLOCK, spend
 from tests.service import Keys, add_alert
@@ -381,6 +384,25 @@ def test_the_customer_page_shows_both_products_limit_score_alerts_and_decisions(
     assert "web-purchase" in html  # its decision
     assert "1234.00" in html  # PayLater usage
     assert "<h3>web-loan" in html  # the loan and its schedule
+
+
+def test_the_customer_page_reads_only_the_newest_decisions_it_shows(
+    client: TestClient, web_book: Book, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for ref in ("buy-first", "buy-second", "buy-third"):
+        spend(web_book.store, "c1", Product.PAYLATER, 1_000, ref)
+    every = decisions(web_book.store.reader(), customer_id="c1")
+    monkeypatch.setattr(pages, "DECISIONS_SHOWN", 2)
+
+    def every_decision(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page read every decision of the customer")
+
+    monkeypatch.setattr(memory._Decisions, "list", every_decision)
+    sign_in(client, keys.customer)
+    html = client.get("/ui/customers/c1").text
+    assert f"newest first, 2 of {len(every)})" in html
+    assert html.index("buy-third") < html.index("buy-second")
+    assert "buy-first" not in html
 
 
 def test_the_overview_shows_the_portfolio_figures_and_loads_plotly_from_here(

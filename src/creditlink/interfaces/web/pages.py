@@ -40,7 +40,7 @@ from creditlink.application.emergency import indicator_history, list_incidents
 from creditlink.application.overview import as_of_date, portfolio_overview
 from creditlink.application.parameters import parameter_history, parameter_set, set_parameters
 from creditlink.application.portfolio import Partition, ecl_partition, ecl_summary
-from creditlink.application.queries import customer_state, decisions
+from creditlink.application.queries import customer_state, decision_page
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import CreditlinkError, NotFound
 from creditlink.domain.money import format_fen
@@ -250,7 +250,9 @@ def customer(
 
     shown = customer_data(CustomerView(customer=state.customer, limit=state.limit, on=as_of))
     alerts = alert_page(book.store.reader(), customer_id=customer_id, limit=200)
-    made = list(reversed(decisions(book.store.reader(), customer_id=customer_id)))
+    made = decision_page(
+        book.store.reader(), customer_id=customer_id, offset=0, limit=DECISIONS_SHOWN
+    )
     return render(
         request,
         "customer.html",
@@ -259,8 +261,8 @@ def customer(
         c=shown,
         state=state,
         alerts=alerts,
-        decisions=made[:DECISIONS_SHOWN],
-        decisions_total=len(made),
+        decisions=made.items,
+        decisions_total=made.total,
     )
 
 
