@@ -24,10 +24,11 @@ from creditlink.application.portfolio import (
     partitions,
     sorted_lines,
 )
-from creditlink.bootstrap import memory_book, open_book
+from creditlink.bootstrap import Book, open_book
+from creditlink.domain.products import Product
 from creditlink.interfaces.cli.main import app
 from creditlink.interfaces.cli.portfolio import run_job
-from tests.conftest import CLOCK, national_id
+from tests.conftest import CLOCK, national_id, spend
 
 ON = date(2026, 3, 31)
 START = date(2026, 1, 5)
@@ -85,8 +86,7 @@ def test_ecl_lines_do_not_depend_on_the_partitions(tour: Path) -> None:
     assert summary["all"]["total"]["accounts"] == len(lines)
 
 
-def test_the_onboarding_decision_keeps_the_grade_for_staging() -> None:
-    book = memory_book(clock=CLOCK)
+def test_the_onboarding_decision_keeps_the_grade_for_staging(book: Book) -> None:
     application = apply_for_credit(
         book.store.unit_of_work(),
         customer_id="g1",
@@ -99,7 +99,11 @@ def test_the_onboarding_decision_keeps_the_grade_for_staging() -> None:
         clock=CLOCK,
     )
     assert application.view is not None
+    # Later decisions of other operations: the onboarding decision is still the one read.
+    assert spend(book.store, "g1", Product.PAYLATER, 10_000, "g1-buy", on=START) is not None
     with book.store.reader() as uow:
+        assert [d.op for d in uow.decisions.list(customer_id="g1")] == ["onboard", "purchase"]
+        assert [d.op for d in uow.decisions.list(customer_id="g1", op="purchase")] == ["purchase"]
         grade = onboarding_grade(uow, "g1")
         score = uow.customers.get("g1").score
     assert score is not None

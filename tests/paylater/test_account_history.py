@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from creditlink.adapters.sql import store as sql_store
 from creditlink.adapters.sql.purchases import StoredPurchases
 from creditlink.adapters.sql.schema import MIGRATIONS, SCHEMA_HEAD
 from creditlink.application import paylater
@@ -290,6 +291,11 @@ def test_views_and_the_ecl_job_count_purchases_without_reading_them(
     assert state.purchase_count == BOUGHT
     with sql_book.store.reader() as uow:
         parameters = current_parameters(uow)
+        assert len(uow.decisions.list(customer_id="c1")) == BOUGHT
+    decided = []
+    original = sql_store._decision
+    monkeypatch.setattr(sql_store, "_decision", lambda row: decided.append(row.op) or original(row))
     lines = ecl_partition(sql_book.store, Partition("", None), on=today, parameters=parameters)
     assert [line.product for line in lines] == ["paylater"]
     assert read.rows == 0
+    assert "purchase" not in decided  # the grade at onboarding is read, no purchase's

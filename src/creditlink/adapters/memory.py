@@ -708,10 +708,16 @@ class _Decisions:
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
         return self._state.decisions_by_key.get(idempotency_key)
 
-    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
-        if customer_id is None:
-            return list(self._state.decisions)
-        return list(self._state.decisions_by_customer.get(customer_id, ()))
+    def list(
+        self, *, customer_id: str | None = None, op: str | None = None
+    ) -> list[DecisionRecord]:
+        state = self._state
+        made = (
+            state.decisions
+            if customer_id is None
+            else state.decisions_by_customer.get(customer_id, ())
+        )
+        return [d for d in made if op is None or d.op == op]
 
     def page(
         self, *, customer_id: str | None, offset: int, limit: int

@@ -86,8 +86,8 @@ class EclLine:
 def onboarding_grade(uow: UnitOfWork, customer_id: str) -> str | None:
     """The grade the application score gave, from the onboarding decision (None if unknown:
     onboarded by hand, or before decisions kept it)."""
-    for decision in uow.decisions.list(customer_id=customer_id):
-        if decision.op == ONBOARD and decision.context:
+    for decision in uow.decisions.list(customer_id=customer_id, op=ONBOARD):
+        if decision.context:
             grade = decision.context.get("grade")
             return grade if isinstance(grade, str) else None
     return None

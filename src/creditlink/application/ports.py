@@ -187,7 +187,12 @@ class DecisionRepository(Protocol):
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None: ...
 
-    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]: ...
+    def list(
+        self, *, customer_id: str | None = None, op: str | None = None
+    ) -> list[DecisionRecord]:
+        """In the order made: all, or one customer's; with `op`, only that operation's (read
+        without the others)."""
+        ...
 
     def page(
         self, *, customer_id: str | None, offset: int, limit: int

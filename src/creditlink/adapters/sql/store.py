@@ -907,10 +907,14 @@ class _Decisions:
         row = self._d.one(_DECISION_BY_KEY, (idempotency_key,))
         return None if row is None else self._from_driver(row)
 
-    def list(self, *, customer_id: str | None = None) -> list[DecisionRecord]:
+    def list(
+        self, *, customer_id: str | None = None, op: str | None = None
+    ) -> list[DecisionRecord]:
         query = sa.select(decisions).order_by(decisions.c.decision_id)
         if customer_id is not None:
             query = query.where(decisions.c.customer_id == customer_id)
+        if op is not None:
+            query = query.where(decisions.c.op == op)
         return [_decision(row) for row in self._c.execute(query)]
 
     def page(
