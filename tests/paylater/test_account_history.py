@@ -294,7 +294,12 @@ def test_views_and_the_ecl_job_count_purchases_without_reading_them(
         assert len(uow.decisions.list(customer_id="c1")) == BOUGHT
     decided = []
     original = sql_store._decision
-    monkeypatch.setattr(sql_store, "_decision", lambda row: decided.append(row.op) or original(row))
+
+    def counted(row: Any) -> Any:
+        decided.append(row.op)
+        return original(row)
+
+    monkeypatch.setattr(sql_store, "_decision", counted)
     lines = ecl_partition(sql_book.store, Partition("", None), on=today, parameters=parameters)
     assert [line.product for line in lines] == ["paylater"]
     assert read.rows == 0
