@@ -935,8 +935,10 @@ class _Audit:
         self._state.audit.append(record)
         self._undo.append(lambda: self._state.audit.pop())
 
-    def recent(self, *, limit: int) -> list[AuditRecord]:
-        return list(reversed(self._state.audit[-limit:]))
+    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
+        audit = self._state.audit
+        end = max(0, len(audit) - offset)
+        return list(reversed(audit[max(0, end - limit) : end]))
 
 
 R = TypeVar("R")

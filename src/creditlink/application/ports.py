@@ -382,7 +382,9 @@ class AuditRecord:
 class AuditLog(Protocol):
     def record(self, record: AuditRecord) -> None: ...
 
-    def recent(self, *, limit: int) -> list[AuditRecord]: ...
+    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
+        """Newest first: `limit` records from `offset`, without reading the ones before."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

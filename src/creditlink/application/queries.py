@@ -128,4 +128,4 @@ def audit_page(uow: UnitOfWork, *, offset: int, limit: int) -> list[AuditRecord]
     """The audit log, newest first: `limit` records from `offset`."""
     check_paging(offset=offset, limit=limit)
     with uow:
-        return uow.audit.recent(limit=offset + limit)[offset:]
+        return uow.audit.recent(limit=limit, offset=offset)

@@ -1365,9 +1365,9 @@ class _Audit:
             )
         )
 
-    def recent(self, *, limit: int) -> list[AuditRecord]:
+    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
         rows = self._c.execute(
-            sa.select(audit_log).order_by(audit_log.c.audit_id.desc()).limit(limit)
+            sa.select(audit_log).order_by(audit_log.c.audit_id.desc()).offset(offset).limit(limit)
         )
         return [
             AuditRecord(
