@@ -706,12 +706,9 @@ class _PayLater:
         row = self._d.one(sql, params)
         if row is None:
             raise CustomerNotFound(customer_id)
-        if hinted:
-            purchases = StoredPurchases.read_with_document(
-                self._d, customer_id, refs=refs, since=since, found=row[1]
-            )
-        else:
-            purchases = StoredPurchases(self._d, customer_id)
+        purchases = StoredPurchases.read_with_document(
+            self._d, customer_id, refs=refs, since=since, found=row[1] if hinted else None
+        )
         return paylater_from_dict(json.loads(row[0]), purchases)
 
     def save(
