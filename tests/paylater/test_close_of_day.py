@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -104,12 +103,34 @@ def _snapshot(path: Path) -> tuple[object, ...]:
     return documents, chain, balances, days
 
 
-def _eod(path: Path, day: str, **env: str) -> subprocess.Popen[bytes]:
+# Runs `creditlink eod` as `python -m creditlink` does. With `die_after`, the process sends
+# itself SIGKILL as it starts on account number die_after + 1: the batches before it are
+# committed and the one it is in holds an open transaction, at the same point on every
+# machine (a watcher that polls for a count and then kills can be outrun by a fast close).
+_DRIVER = """
+import os, signal, sys
+import creditlink.application.close_of_day as close_of_day
+die_after = int(sys.argv.pop(1))
+if die_after:
+    close_account, visits = close_of_day.close_paylater_day, [0]
+    def dying(*args, **kwargs):
+        visits[0] += 1
+        if visits[0] > die_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return close_account(*args, **kwargs)
+    close_of_day.close_paylater_day = dying
+from creditlink.interfaces.cli.main import run
+run()
+"""
+
+
+def _eod(path: Path, day: str, *, die_after: int = 0, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "creditlink",
+            "-c",
+            _DRIVER,
+            str(die_after),
             "eod",
             "--date",
             day,
@@ -141,21 +162,11 @@ def test_a_close_killed_midway_and_rerun_ends_as_one_clean_run(tmp_path: Path) -
     book.store.dispose()
     shutil.copy(killed_path, clean_path)
 
-    # The statement day: every account is billed, five accounts per transaction.
-    process = _eod(killed_path, "2026-01-31", CREDITLINK_EOD_BATCH_SIZE="5")
-    deadline = time.monotonic() + 120
-    done = 0
-    while time.monotonic() < deadline and process.poll() is None:
-        with sqlite3.connect(killed_path, timeout=30) as connection:
-            done = connection.execute(
-                "SELECT count(*) FROM paylater_accounts WHERE closed_through = '2026-01-31'"
-            ).fetchone()[0]
-        if done >= 50:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "the close finished before it could be killed"
+    # The statement day: every account is billed, five accounts per transaction. The process
+    # dies on the 53rd account: ten batches are committed, the eleventh is open.
+    process = _eod(killed_path, "2026-01-31", die_after=52, CREDITLINK_EOD_BATCH_SIZE="5")
+    process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGKILL
     with sqlite3.connect(killed_path) as connection:
         closed = connection.execute(
             "SELECT count(*) FROM paylater_accounts WHERE closed_through = '2026-01-31'"
@@ -163,7 +174,7 @@ def test_a_close_killed_midway_and_rerun_ends_as_one_clean_run(tmp_path: Path) -
         marked = connection.execute(
             "SELECT status FROM closed_days WHERE business_date = '2026-01-31'"
         ).fetchall()
-    assert 0 < closed < customers
+    assert closed == 50
     # Marked as being closed, not closed: no operation can be dated 31 January meanwhile.
     assert marked == [("closing",)]
 
