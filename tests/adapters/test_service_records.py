@@ -49,6 +49,33 @@ def test_a_status_change_left_uncommitted_is_undone(book: Book) -> None:
             assert listed == [a for a in state.alerts if a.customer_id == customer_id]
 
 
+def test_the_tally_counts_alerts_by_kind_status_and_level(book: Book) -> None:
+    shapes = [
+        ("alert", "WATCH", "open"),
+        ("alert", "WATCH", "open"),
+        ("alert", "RESTRICT", "escalated"),
+        ("alert", "FREEZE", "acknowledged"),
+        ("recovery", "WATCH", "open"),
+        ("alert", "RESTRICT", "open"),
+    ]
+    with book.store.unit_of_work() as uow:
+        assert uow.alerts.tally() == {}
+        for number, (kind, level, status) in enumerate(shapes):
+            stored = uow.alerts.add(
+                dataclasses.replace(_alert(f"c{number % 2}"), kind=kind, level=level)
+            )
+            uow.alerts.save(dataclasses.replace(stored, status=status))
+        uow.commit()
+    with book.store.reader() as uow:
+        assert uow.alerts.tally() == {
+            ("alert", "open", "WATCH"): 2,
+            ("alert", "escalated", "RESTRICT"): 1,
+            ("alert", "acknowledged", "FREEZE"): 1,
+            ("recovery", "open", "WATCH"): 1,
+            ("alert", "open", "RESTRICT"): 1,
+        }
+
+
 def test_a_response_is_kept_once_per_key(book: Book) -> None:
     first = StoredResponse(
         idempotency_key="k1",

@@ -29,6 +29,7 @@ import hashlib
 import heapq
 import threading
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -796,6 +797,9 @@ class _Alerts:
         if customer_id is None:
             return list(self._state.alerts)
         return list(self._state.alerts_by_customer.get(customer_id, ()))
+
+    def tally(self) -> dict[tuple[str, str, str], int]:
+        return dict(Counter((a.kind, a.status, a.level) for a in self._state.alerts))
 
 
 class _CloseOfDay:

@@ -151,13 +151,13 @@ def portfolio_overview(uow: UnitOfWork, *, on: date) -> dict[str, Any]:
                 dpd=0 if off else loan.dpd(on),
                 written_off=off,
             )
-        for alert in uow.alerts.list():
-            if alert.status not in QUEUE_STATUSES:
+        for (kind, status, level), count in uow.alerts.tally().items():
+            if status not in QUEUE_STATUSES:
                 continue
-            if alert.kind == "alert":
-                queue[alert.status][alert.level] += 1
+            if kind == "alert":
+                queue[status][level] += count
             else:
-                recoveries += 1
+                recoveries += count
         incidents = [i for i in uow.portfolio.incidents() if i.open]
     balance_fen = sum(p.balance_fen for p in products.values())
     return {

@@ -272,6 +272,11 @@ class AlertRepository(Protocol):
         """In the order raised."""
         ...
 
+    def tally(self) -> dict[tuple[str, str, str], int]:
+        """How many alerts of the book there are by (kind, status, level), counted in the
+        store: whole-book reports need the numbers, not the records and their evidence."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:

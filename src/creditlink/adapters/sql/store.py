@@ -1038,6 +1038,11 @@ class _Alerts:
             query = query.where(alerts.c.customer_id == customer_id)
         return [_alert(row) for row in self._c.execute(query)]
 
+    def tally(self) -> dict[tuple[str, str, str], int]:
+        columns = (alerts.c.kind, alerts.c.status, alerts.c.level)
+        query = sa.select(*columns, sa.func.count()).group_by(*columns)
+        return {(kind, status, level): n for kind, status, level, n in self._c.execute(query)}
+
 
 def _alert_filters(
     customer_id: str | None, status: str | None, kind: str | None
