@@ -162,5 +162,10 @@ def test_every_statement_adds_up_and_the_ledger_verifies(
         assert sum(i.principal_fen for i in plan.installments) == plan.principal_fen
         assert sum(i.fee_fen for i in plan.installments) == plan.fee_fen
     assert state.limit.used_paylater_fen == state.paylater.principal_outstanding_fen()
+    if state.paylater.statements:
+        # What the statements say is still due covers every billed amount unpaid: nothing
+        # (a refund of unbilled principal, say) may count toward a statement without paying it.
+        due = state.paylater.statements[-1].amount_still_due_fen
+        assert due >= state.paylater.billed_due_fen()
     report = verify_ledger(book.store.reader())
     assert report.ok, report.problems

@@ -405,16 +405,20 @@ class PayLaterAccount:
         self.cycle.activity = True
         allocation = Allocation()
         left = amount_fen
-        counted = amount_fen  # the part that counts toward minimums and paid_in_full
+        # What pays principal not yet billed (the purchase's own unbilled line, or a
+        # converted purchase's moved principal) is owed on no statement: it must not count
+        # toward any statement's minimum or paid_in_full. The rest does.
+        unbilled_paid = 0
         if purchase.plan_ref is not None:
-            left = self._refund_plan(self.plans[purchase.plan_ref], left, on, allocation)
+            left, unbilled_paid = self._refund_plan(
+                self.plans[purchase.plan_ref], left, on, allocation
+            )
         else:
             index = self._line_index(purchase_ref)
             # No line: it was billed and paid, and has been dropped (`_drop_settled_lines`).
             if index is not None:
-                left = self._pay_line(index, left, allocation)
-                if self.lines[index].statement_date is None:
-                    counted = left
+                left, unbilled_paid = self._refund_line(index, left, allocation)
+        counted = amount_fen - unbilled_paid
         if left:
             more, left = self._allocate(left)
             allocation.add(more)
@@ -425,9 +429,19 @@ class PayLaterAccount:
         self._drop_settled_lines()
         return allocation
 
-    def _refund_plan(self, plan: Plan, left: int, on: date, allocation: Allocation) -> int:
+    def _refund_line(self, index: int, left: int, allocation: Allocation) -> tuple[int, int]:
+        """Pay principal line `index` from `left`: (what is left, what it paid if the line
+        is not yet billed, else 0)."""
+        unbilled = self.lines[index].statement_date is None
+        rest = self._pay_line(index, left, allocation)
+        return rest, (left - rest) if unbilled else 0
+
+    def _refund_plan(
+        self, plan: Plan, left: int, on: date, allocation: Allocation
+    ) -> tuple[int, int]:
         """Cancel unbilled installments and fees, move the unbilled principal into the cycle,
-        then pay the plan's billed principal first and that moved principal next."""
+        then pay the plan's billed principal first and that moved principal next: (what is
+        left, what paid principal not yet billed)."""
         if plan.status is PlanStatus.ACTIVE:
             moved = plan.unbilled_principal_fen
             for installment in plan.installments:
@@ -444,9 +458,9 @@ class PayLaterAccount:
             left -= paid
             installment.settle_if_paid()
         moved_line = self._line_index(f"{plan.ref}:moved")
-        if moved_line is not None:
-            left = self._pay_line(moved_line, left, allocation)
-        return left
+        if moved_line is None:
+            return left, 0
+        return self._refund_line(moved_line, left, allocation)
 
     # -- installment plans --------------------------------------------------------------
 
