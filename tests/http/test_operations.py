@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi.testclient import TestClient
 
@@ -263,3 +264,43 @@ def test_a_loan_is_quoted_drawn_scheduled_and_repaid(
         ("draw_loan", "L1", "APPROVE"),
     ]
     assert client.get("/ledger/verify", headers=auth(keys.operator)).json()["ok"] is True
+
+
+def test_a_loan_schedule_shows_the_interest_and_penalty_owed_as_of_its_date(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """DOMAIN.md section 4: an overdue installment reports the penalty accrued to the
+    reporting date, and installments not yet billed the interest they will carry (the same
+    figures as the scenario results, e_overdue_reported)."""
+    rate = Decimal(
+        client.get("/customers/c1", headers=auth(keys.customer)).json()["loan_daily_rate"]
+    )
+    draw = {"ref": "L1", "amount_fen": 500_000, "term_months": 3, "method": "equal_principal"}
+    drawn = client.post(
+        "/customers/c1/loans", json={**draw, "on": "2026-01-05"}, headers=_key(keys.customer, "d")
+    )
+    assert drawn.status_code == 201, drawn.text
+    day = DAY
+    while day <= date(2026, 2, 15):  # installment 1 is due 5 Feb and billed then, unpaid
+        close_day(book.store, on=day, clock=CLOCK)
+        day += timedelta(days=1)
+    loan = client.get("/customers/c1/loans/L1?on=2026-02-16", headers=auth(keys.customer)).json()
+
+    def fen(amount: Decimal) -> int:
+        return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    first, second, third = loan["installments"]
+    assert (loan["dpd"], first["state"]) == (11, "overdue")
+    assert [i["principal_fen"] for i in loan["installments"]] == [166_667, 166_667, 166_666]
+    assert first["interest_fen"] == fen(500_000 * rate * 31)  # 5 Jan to 5 Feb
+    assert first["penalty_fen"] == fen(166_667 * rate * Decimal("1.5") * 11)  # to 16 Feb
+    assert first["penalty_fen"] > 0
+    assert second["interest_fen"] == fen(333_333 * rate * 28)  # 5 Feb to 5 Mar, if on time
+    assert third["interest_fen"] == fen(166_666 * rate * 31)
+    assert (second["penalty_fen"], third["penalty_fen"]) == (0, 0)
+    signed = client.post("/ui/sign-in", data={"api_key": keys.operator}, follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = client.get("/ui/customers/c1?on=2026-02-16")
+    assert page.status_code == 200, page.text
+    shown = f"{first['penalty_fen'] // 100}.{first['penalty_fen'] % 100:02d}"
+    assert f'<td class="num">{shown}</td>' in page.text

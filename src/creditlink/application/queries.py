@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from creditlink.application.parameters import current_parameters
 from creditlink.application.ports import AlertRecord, AuditRecord, DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
 from creditlink.domain.errors import InvalidInput
 from creditlink.domain.limits import JointLimit
-from creditlink.domain.loan.loan import Loan, LoanStatus
+from creditlink.domain.loan.loan import Loan, LoanInstallment, LoanStatus
 from creditlink.domain.money import format_fen
 from creditlink.domain.paylater.account import PayLaterAccount
 
@@ -49,6 +51,19 @@ class CustomerState:
     loans: list[Loan]
     on: date
     purchase_count: int
+    penalty_multiplier: Decimal  # in force, for the penalty loans show accrued to `on`
+
+    def reported_charges(self, loan: Loan, installment: LoanInstallment) -> tuple[int, int]:
+        """(interest, penalty) an installment of `loan` shows as of `on`: the interest billed,
+        or for the running period what it will be if paid on time; the penalty billed plus
+        what has accrued to `on` while it is unpaid (DOMAIN.md section 4), as the scenario
+        results report them."""
+        return (
+            loan.reported_interest_fen(installment, self.on),
+            loan.reported_penalty_fen(
+                installment, self.on, penalty_multiplier=self.penalty_multiplier
+            ),
+        )
 
     @property
     def paylater_dpd(self) -> int:
@@ -85,6 +100,7 @@ def customer_state(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerSt
             loans=uow.loans.of_customer(customer_id),
             on=on,
             purchase_count=len(account.purchases),
+            penalty_multiplier=current_parameters(uow).values.loan_penalty_multiplier,
         )
 
 

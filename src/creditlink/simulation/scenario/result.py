@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from creditlink.application.ledger import LedgerReport
@@ -15,7 +13,7 @@ from creditlink.domain.money import format_fen, format_rate
 from creditlink.domain.paylater.account import PayLaterAccount
 
 
-def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[str, Any]:
+def customer_json(state: CustomerState) -> dict[str, Any]:
     limit, on = state.limit, state.on
     return {
         "limits": limit_figures(limit, on),
@@ -30,14 +28,13 @@ def customer_json(state: CustomerState, *, penalty_multiplier: Decimal) -> dict[
         "score_reasons": list(state.customer.score.reasons) if state.customer.score else [],
         "credit_balance": format_fen(state.credit_balance_fen),
         "paylater": paylater_json(state.paylater),
-        "loans": {
-            loan.ref: loan_json(loan, on, penalty_multiplier=penalty_multiplier)
-            for loan in state.loans
-        },
+        "loans": {loan.ref: loan_json(loan, state) for loan in state.loans},
     }
 
 
-def loan_json(loan: Loan, on: date, *, penalty_multiplier: Decimal) -> dict[str, Any]:
+def loan_json(loan: Loan, state: CustomerState) -> dict[str, Any]:
+    on = state.on
+    charges = [state.reported_charges(loan, i) for i in loan.installments]
     return {
         "status": loan.status.value,
         "principal": format_fen(loan.principal_fen),
@@ -56,14 +53,12 @@ def loan_json(loan: Loan, on: date, *, penalty_multiplier: Decimal) -> dict[str,
                 "k": i.k,
                 "due_date": i.due_date.isoformat(),
                 "principal": format_fen(i.principal_fen),
-                "interest": format_fen(loan.reported_interest_fen(i, on)),
-                "penalty": format_fen(
-                    loan.reported_penalty_fen(i, on, penalty_multiplier=penalty_multiplier)
-                ),
+                "interest": format_fen(interest),
+                "penalty": format_fen(penalty),
                 "paid": format_fen(i.paid_fen),
                 "status": i.state(on).value,
             }
-            for i in loan.installments
+            for i, (interest, penalty) in zip(loan.installments, charges, strict=True)
         ],
     }
 

@@ -19,7 +19,7 @@ from creditlink.application.customers import (
     onboard_customer,
 )
 from creditlink.application.ledger import verify_ledger
-from creditlink.application.parameters import current_parameters, set_parameters
+from creditlink.application.parameters import set_parameters
 from creditlink.application.queries import alerts, customer_state, decisions
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.customer import national_id_check_character
@@ -229,12 +229,10 @@ def _apply(scenario: Scenario, book: Book, event: Event, clock: FixedClock) -> N
 
 def _result(scenario: Scenario, book: Book) -> dict[str, Any]:
     store = book.store
-    with store.reader() as uow:
-        multiplier = current_parameters(uow).values.loan_penalty_multiplier
     customers = {}
     for customer in scenario.customers:
         state = customer_state(store.reader(), customer_id=customer.id, on=scenario.end)
-        customers[customer.id] = customer_json(state, penalty_multiplier=multiplier)
+        customers[customer.id] = customer_json(state)
     return {
         "scenario": scenario.name,
         "end": scenario.end.isoformat(),

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from creditlink.application.customers import show_customer
 from creditlink.application.loans import draw_loan, quote_loan, repay_loan
 from creditlink.application.parameters import parameter_set
-from creditlink.application.queries import customer_state
+from creditlink.application.queries import CustomerState, customer_state
 from creditlink.domain.errors import NotFound
 from creditlink.domain.loan.loan import Loan
 from creditlink.domain.loan.schedule import Method
@@ -120,7 +120,9 @@ def draw(
     return idempotency.respond(run)
 
 
-def loan_out(loan: Loan, on: date) -> LoanOut:
+def loan_out(loan: Loan, state: CustomerState) -> LoanOut:
+    on = state.on
+    charges = [state.reported_charges(loan, i) for i in loan.installments]
     return LoanOut(
         ref=loan.ref,
         customer_id=loan.customer_id,
@@ -139,15 +141,15 @@ def loan_out(loan: Loan, on: date) -> LoanOut:
                 k=i.k,
                 due_date=i.due_date,
                 principal_fen=i.principal_fen,
-                interest_fen=i.interest_fen,
-                penalty_fen=i.penalty_fen,
+                interest_fen=interest,
+                penalty_fen=penalty,
                 principal_paid_fen=i.principal_paid_fen,
                 interest_paid_fen=i.interest_paid_fen,
                 penalty_paid_fen=i.penalty_paid_fen,
                 billed=i.billed,
                 state=i.state(on).value,
             )
-            for i in loan.installments
+            for i, (interest, penalty) in zip(loan.installments, charges, strict=True)
         ],
     )
 
@@ -158,7 +160,7 @@ def list_loans(
 ) -> LoanList:
     """The customer's loans in the order drawn, each with its schedule."""
     state = customer_state(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
-    return LoanList(items=[loan_out(loan, state.on) for loan in state.loans])
+    return LoanList(items=[loan_out(loan, state) for loan in state.loans])
 
 
 @router.get(f"{BASE}/{{loan_ref}}", response_model=LoanOut)
@@ -169,7 +171,7 @@ def show_loan(
     state = customer_state(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
     for loan in state.loans:
         if loan.ref == loan_ref:
-            return loan_out(loan, state.on)
+            return loan_out(loan, state)
     raise NotFound(
         f"customer {customer_id!r} has no loan {loan_ref!r}", field="loan_ref", rule="LOAN_EXISTS"
     )
