@@ -115,10 +115,17 @@ def test_the_onboarding_decision_keeps_the_grade_for_staging(book: Book) -> None
 def test_the_monthly_command_scores_then_reports_ecl(tour: Path, tmp_path: Path) -> None:
     url = _copy(tour, tmp_path, "monthly.db")
     lines = tmp_path / "lines.csv"
-    args = ["portfolio", "monthly", "--on", ON.isoformat(), "--db", url, "--json"]
+    # The tour's book is closed through 4 February: a job dated later would score customers
+    # and change limits on days the book has not reached. Nothing is scored.
+    ahead = ["portfolio", "monthly", "--on", ON.isoformat(), "--db", url, "--json"]
+    refused_ahead = CliRunner().invoke(app, ahead)
+    assert getattr(refused_ahead.exception, "rule", None) == "JOB_DATE_CLOSED"
+    assert "2026-02-04" in str(refused_ahead.exception)
+    args = ["portfolio", "monthly", "--db", url, "--json"]  # the last closed date
     result = CliRunner().invoke(app, [*args, "--partition-size", "2", "--lines", str(lines)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
+    assert report["on"] == "2026-02-04"
     assert report["customers_scored"] >= 3
     assert report["ecl"]["partitions"] >= 2
     assert report["ecl"]["accounts"] == len(lines.read_text().splitlines()) - 1

@@ -4,6 +4,12 @@ Once a book has closed a date, the open date is the day after it: an operation d
 before a closed date would change what that close produced (statements, interest, ageing,
 linkage), and one dated later would run before the close of the days in between, before the
 restrictions that close may raise. A book that has never closed a date accepts any date.
+
+Where a caller names no date, an operation or a customer's view takes the open business
+date, never the wall clock: a book whose close runs late, or a simulation ahead of the
+clock, still dates everything in order. Views show the book as it stands, so a view dated
+before the open date (or a whole-book report dated before the last close) would print
+today's balances under a past date: those are refused.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from creditlink.application.ports import UnitOfWork
-from creditlink.domain.errors import Conflict
+from creditlink.domain.errors import Conflict, InvalidInput
 
 
 def require_open(uow: UnitOfWork, on: date) -> None:
@@ -41,3 +47,82 @@ def require_open(uow: UnitOfWork, on: date) -> None:
             field="on",
             rule="BUSINESS_DATE_NOT_OPEN",
         )
+
+
+def open_business_date(uow: UnitOfWork, *, today: date) -> date:
+    """The date operations take now: the day after the last close (the date being closed,
+    while its close runs); `today` on a book that has never closed a date."""
+    with uow:
+        latest = uow.eod.latest()
+    return _open(latest, today)
+
+
+def view_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:
+    """The date a view of a customer is taken as of: `on`, or the open business date. Once
+    the book has closed a date, a date before the open date is refused: the view would show
+    later operations under it."""
+    with uow:
+        latest = uow.eod.latest()
+    open_date = _open(latest, today)
+    if on is None:
+        return open_date
+    if latest is not None and on < open_date:
+        raise InvalidInput(
+            f"views show the book as it stands, so they are dated from the open business "
+            f"date {open_date.isoformat()} on; {on.isoformat()} is before it",
+            field="on",
+            rule="VIEW_DATE_OPEN",
+        )
+    return on
+
+
+def report_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:
+    """The date a whole-book report is taken as of: `on`, or the last closed date (what the
+    close of day has brought up to date; `today` on a book never closed). A date before the
+    last close is refused, as for views."""
+    with uow:
+        latest = uow.eod.latest()
+    last = _last_closed(latest)
+    if on is None:
+        return last if last is not None else today
+    if last is not None and on < last:
+        raise InvalidInput(
+            f"reports show the book as it stands, so they are dated from the last closed date "
+            f"{last.isoformat()} on; {on.isoformat()} is before it",
+            field="on",
+            rule="REPORT_DATE_CLOSED",
+        )
+    return on
+
+
+def _open(latest: tuple[date, str] | None, today: date) -> date:
+    if latest is None:
+        return today
+    last, status = latest
+    return last if status == "closing" else last + timedelta(days=1)
+
+
+def _last_closed(latest: tuple[date, str] | None) -> date | None:
+    if latest is None:
+        return None
+    last, status = latest
+    return last - timedelta(days=1) if status == "closing" else last
+
+
+def job_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:
+    """The date of a job that scores customers and reviews their limits: `on`, or the last
+    closed date (`today` on a book never closed). Never after the last close: it would act
+    on days whose close has not run, and date limit changes the book has not reached."""
+    with uow:
+        latest = uow.eod.latest()
+    last = _last_closed(latest)
+    if on is None:
+        return last if last is not None else today
+    if last is not None and on > last:
+        raise Conflict(
+            f"{on.isoformat()} is not closed yet (the last close was {last.isoformat()}): "
+            "close it first, or run the job for a closed date",
+            field="on",
+            rule="JOB_DATE_CLOSED",
+        )
+    return on

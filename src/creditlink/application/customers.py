@@ -74,6 +74,7 @@ def onboard_customer(
         cap_loan_fen=cap_loan_fen,
     )
     with uow:
+        require_open(uow, on)
         parameters = current_parameters(uow)
         if loan_daily_rate is None:
             # No score decides the price: the riskiest grade the parameters still lend to.
@@ -127,6 +128,7 @@ def apply_for_credit(
         monthly_income_fen=monthly_income_fen,
     )
     with uow:
+        require_open(uow, on)
         parameters = current_parameters(uow)
         score = score_application(
             national_id=identity,

@@ -181,11 +181,3 @@ def portfolio_overview(uow: UnitOfWork, *, on: date) -> dict[str, Any]:
             "open_ids": [i.incident_id for i in incidents],
         },
     }
-
-
-def as_of_date(uow: UnitOfWork, *, today: date) -> date:
-    """The date pages show figures as of by default: the last closed business date (what the
-    close of day has brought up to date), or `today` on a book never closed."""
-    with uow:
-        closed = uow.eod.last_closed()
-    return closed if closed is not None else today

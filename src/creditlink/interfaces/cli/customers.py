@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from creditlink.interfaces.cli.options import Db, Json, On, business_date
+from creditlink.interfaces.cli.options import Db, Json, On, business_date, view_date
 from creditlink.interfaces.cli.output import console, print_json, table
 
 app = typer.Typer(
@@ -142,7 +142,7 @@ def show(
     from creditlink.interfaces.cli.views import customer_data
 
     book = open_book(db)
-    day = business_date(on, book)
+    day = view_date(on, book)
     data = customer_data(show_customer(book.store.reader(), customer_id=customer_id, on=day))
     if as_json:
         print_json(data)

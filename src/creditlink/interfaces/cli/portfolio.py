@@ -17,11 +17,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from creditlink.interfaces.cli.options import Db, Json, On
+from creditlink.interfaces.cli.options import Db, Json
 from creditlink.interfaces.cli.output import console, print_json, table
 
 if TYPE_CHECKING:
     from creditlink.application.portfolio import EclLine, Partition
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--on",
+        help="As of this date, YYYY-MM-DD (default: the last closed date; today on a book "
+        "never closed). Reports refuse a date before the last close, the scoring jobs one "
+        "after it.",
+    ),
+]
 
 app = typer.Typer(
     help="Monthly portfolio jobs: behaviour scoring with the limit review, and IFRS 9 ECL.",
@@ -93,17 +103,26 @@ def run_job(
     return [results[part] for part in parts]
 
 
-def _date(text: str | None) -> date:
-    """The date given with --on, or today."""
-    from creditlink.adapters.clock import SystemClock
+def _date(text: str | None, db: str | None, *, job: bool) -> date:
+    """The date given with --on, or the book's last closed date (today on a book never
+    closed). A report is refused before the last close (it would show today's book under
+    a past date); a job that scores and reviews limits, after it."""
+    from creditlink.application import business_date as dates
+    from creditlink.bootstrap import open_book
     from creditlink.domain.calendar import parse_date
 
-    return parse_date(text, field="on") if text else SystemClock().today()
+    on = parse_date(text, field="on") if text else None
+    book = open_book(db)
+    try:
+        rule = dates.job_date if job else dates.report_date
+        return rule(book.store.reader(), on, today=book.clock.today())
+    finally:
+        book.store.dispose()
 
 
 @app.command("score")
 def score(
-    on: On = None,
+    on: AsOf = None,
     engine: Engine = "local",
     partition_size: PartitionSize = 5_000,
     workers: Workers = 1,
@@ -112,7 +131,7 @@ def score(
 ) -> None:
     """Behaviour-score every customer and review their limits (decreases at once, increases
     after the delay); safe to repeat for a date."""
-    day = _date(on)
+    day = _date(on, db, job=True)
     counts = _score(day, engine=engine, partition_size=partition_size, workers=workers, db=db)
     result = {"on": day.isoformat(), "engine": engine, "partitions": len(counts)}
     result["customers_scored"] = sum(counts)
@@ -171,7 +190,7 @@ def _write_lines(lines: list[EclLine], path: str) -> None:
 
 @app.command("ecl")
 def ecl(
-    on: On = None,
+    on: AsOf = None,
     engine: Engine = "local",
     partition_size: PartitionSize = 5_000,
     workers: Workers = 1,
@@ -181,7 +200,7 @@ def ecl(
 ) -> None:
     """Expected credit loss (IFRS 9) of every account: stage, exposure and ECL by product."""
     report = _ecl(
-        _date(on),
+        _date(on, db, job=False),
         engine=engine,
         partition_size=partition_size,
         workers=workers,
@@ -245,7 +264,7 @@ def _ecl(
 
 @app.command("monthly")
 def monthly(
-    on: On = None,
+    on: AsOf = None,
     engine: Engine = "local",
     partition_size: PartitionSize = 5_000,
     workers: Workers = 1,
@@ -254,7 +273,7 @@ def monthly(
     as_json: Json = False,
 ) -> None:
     """The month-end run: behaviour scoring and the limit review, then ECL on the new scores."""
-    day = _date(on)
+    day = _date(on, db, job=True)
     counts = _score(day, engine=engine, partition_size=partition_size, workers=workers, db=db)
     if not as_json:
         console().print(f"scored {sum(counts)} customers on {day.isoformat()} ({engine})")
@@ -268,4 +287,4 @@ def monthly(
         show=not as_json,
     )
     if as_json:
-        print_json({"customers_scored": sum(counts), "ecl": report})
+        print_json({"on": day.isoformat(), "customers_scored": sum(counts), "ecl": report})

@@ -18,8 +18,10 @@ from typing import Annotated, ParamSpec, TypeVar
 import anyio.to_thread
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
+from creditlink.application import business_date as dates
+from creditlink.application.business_date import open_business_date
 from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book
 
@@ -44,9 +46,39 @@ Writer = Annotated[UnitOfWork, Depends(writer)]
 Reader = Annotated[UnitOfWork, Depends(reader)]
 
 
+ViewOn = Annotated[
+    date | None,
+    Query(
+        description="As of this date, not before the open business date (default: the open "
+        "business date, the day after the last close)."
+    ),
+]
+ReportOn = Annotated[
+    date | None,
+    Query(
+        description="As of this date, not before the last close (default: the last closed date)."
+    ),
+]
+
+
 def business_date(on: date | None, book: Book) -> date:
-    """The date a request names, or today by the book's clock (as the CLI's `--on`)."""
-    return on if on is not None else book.clock.today()
+    """The date an operation names, or the book's open business date (as the CLI's
+    `--on`); the use case refuses any other."""
+    if on is not None:
+        return on
+    return open_business_date(book.store.reader(), today=book.clock.today())
+
+
+def view_date(on: date | None, book: Book) -> date:
+    """The date a view of a customer is as of: `on` (not before the open business date)
+    or the open business date."""
+    return dates.view_date(book.store.reader(), on, today=book.clock.today())
+
+
+def report_date(on: date | None, book: Book) -> date:
+    """The date a whole-book report is as of: `on` (not before the last close) or the last
+    closed date."""
+    return dates.report_date(book.store.reader(), on, today=book.clock.today())
 
 
 REPORT_THREADS = 2  # per worker, beside the `serve --threads` that serve requests

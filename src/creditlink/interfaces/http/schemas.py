@@ -37,6 +37,13 @@ Timestamp = Annotated[datetime, AfterValidator(_utc)]
 Ref = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
 
 
+ON_OPERATION_DEFAULT = (
+    "Default: the open business date, the day after the last close (today on a book never "
+    "closed); an operation takes no other."
+)
+ON_OPERATION = "Business date. " + ON_OPERATION_DEFAULT
+
+
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,7 +115,10 @@ class OnboardRequest(RequestBody):
     cap_paylater_fen: LimitFen | None = None
     cap_loan_fen: LimitFen | None = None
     statement_day: int | None = Field(None, strict=True, ge=1, le=28)
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 class ScoreOut(BaseModel):
@@ -249,7 +259,10 @@ class PurchaseRequest(RequestBody):
     amount_fen: AmountFen
     merchant: str = Field(min_length=1, max_length=100)
     category: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
 
 
@@ -344,7 +357,10 @@ class LimitChangeRequest(RequestBody):
     cap_paylater_fen: LimitFen | None = None
     cap_loan_fen: LimitFen | None = None
     reason: Reason
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 class LimitChangeOut(BaseModel):
@@ -357,7 +373,10 @@ class TemporaryLimitRequest(RequestBody):
     amount_fen: AmountFen
     expires_on: date = Field(description="The last day it is valid.")
     reason: Reason
-    on: date | None = Field(None, description="Business date, its first day (default: today).")
+    on: date | None = Field(
+        None,
+        description="Business date, its first day. " + ON_OPERATION_DEFAULT,
+    )
 
 
 # -- PayLater: refunds, repayments, statements, plans --------------------------------------
@@ -368,7 +387,10 @@ ShortcutName = Literal["minimum", "due", "all"]
 class RefundRequest(RequestBody):
     purchase_ref: Ref
     amount_fen: AmountFen
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 class EntryOut(BaseModel):
@@ -382,7 +404,10 @@ class RepaymentRequest(RequestBody):
 
     amount_fen: AmountFen | None = None
     shortcut: ShortcutName | None = None
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 class StatementOut(BaseModel):
@@ -452,7 +477,10 @@ class ConversionRequest(RequestBody):
     periods: int = Field(strict=True, ge=1, le=60)
     purchase_ref: Ref | None = None
     statement_date: date | None = None
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 class ConversionOut(BaseModel):
@@ -464,7 +492,10 @@ class ConversionOut(BaseModel):
 
 
 class SettlementRequest(RequestBody):
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 # -- loans -------------------------------------------------------------------------------
@@ -497,7 +528,10 @@ class DrawRequest(RequestBody):
     amount_fen: AmountFen
     term_months: int = Field(strict=True, ge=1, le=120)
     method: LoanMethod
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
 
 
@@ -544,7 +578,10 @@ class LoanRepaymentRequest(RequestBody):
 
     amount_fen: AmountFen | None = None
     shortcut: ShortcutName | None = None
-    on: date | None = Field(None, description="Business date (default: today).")
+    on: date | None = Field(
+        None,
+        description=ON_OPERATION,
+    )
 
 
 # -- decisions -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from creditlink.application import business_date as dates
 from creditlink.application.alerts import (
     acknowledge_alert,
     alert_page,
@@ -37,7 +38,7 @@ from creditlink.application.apikeys import authenticate, end_session
 from creditlink.application.challenger import shadow_report
 from creditlink.application.customers import customer_page
 from creditlink.application.emergency import indicator_history, list_incidents
-from creditlink.application.overview import as_of_date, portfolio_overview
+from creditlink.application.overview import portfolio_overview
 from creditlink.application.parameters import parameter_history, parameter_set, set_parameters
 from creditlink.application.portfolio import Partition, ecl_partition, ecl_summary
 from creditlink.application.queries import customer_state, decision_page
@@ -111,8 +112,15 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
-def _as_of(book: Book, on: date | None) -> date:
-    return on if on is not None else as_of_date(book.store.reader(), today=book.clock.today())
+def _as_of(book: Book, on: date | None, *, report: bool = True) -> date:
+    """A page's date, by the API's rules: a whole-book page is as of the last close (or
+    `on`, not before it), a customer's page as of the open business date (or `on`, not
+    before it)."""
+    rule = dates.report_date if report else dates.view_date
+    try:
+        return rule(book.store.reader(), on, today=book.clock.today())
+    except CreditlinkError as refused:
+        raise PageRefused(status_of(refused), refused.message) from None
 
 
 def _home(session: Session) -> str:
@@ -241,7 +249,7 @@ def customer(
     """Everything about one customer; a customer key sees only its own (checked before the
     customer is looked up, as in the API)."""
     allow_customer(session, customer_id)
-    as_of = _as_of(book, on)
+    as_of = _as_of(book, on, report=False)
     try:
         state = customer_state(book.store.reader(), customer_id=customer_id, on=as_of)
     except NotFound as missing:

@@ -3,7 +3,6 @@ credit loss."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,7 +14,7 @@ from creditlink.application.parameters import parameter_set
 from creditlink.application.portfolio import ecl_partition, ecl_summary, partitions
 from creditlink.application.queries import PAGE_LIMIT_MAX, audit_page
 from creditlink.interfaces.http.auth import AUDITOR, RISK_ADMIN, StaffOrAuditor, requires
-from creditlink.interfaces.http.deps import BookDep, business_date, on_report_threads
+from creditlink.interfaces.http.deps import BookDep, ReportOn, on_report_threads, report_date
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     AuditOut,
@@ -89,11 +88,11 @@ def audit(
 def overview(
     principal: StaffOrAuditor,
     book: BookDep,
-    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+    on: ReportOn = None,
 ) -> PortfolioOverview:
     """Customers, balances and DPD buckets per product, utilisation, the alert queue and
     open incidents, as the dashboard's overview shows them."""
-    figures = portfolio_overview(book.store.reader(), on=business_date(on, book))
+    figures = portfolio_overview(book.store.reader(), on=report_date(on, book))
     return PortfolioOverview.model_validate(figures)
 
 
@@ -102,11 +101,11 @@ def overview(
 def ecl(
     principal: StaffOrAuditor,
     book: BookDep,
-    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+    on: ReportOn = None,
 ) -> EclReport:
     """Expected credit loss (IFRS 9) by product and stage: accounts, exposure, ECL and the
     coverage, under the parameter version in force."""
-    day = business_date(on, book)
+    day = report_date(on, book)
     parameters = parameter_set(book.store.reader())
     parts = partitions(book.store, size=ECL_PARTITION_SIZE)
     lines = [

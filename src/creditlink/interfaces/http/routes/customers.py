@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -18,7 +17,7 @@ from creditlink.application.queries import PAGE_LIMIT_MAX
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces.http.auth import CUSTOMER, Anyone, OwnCustomer, Staff
-from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.deps import BookDep, ViewOn, business_date, view_date
 from creditlink.interfaces.http.idempotency import OptionallyIdempotent
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
@@ -115,7 +114,7 @@ def list_customers(
     sees only its own customer."""
     if principal.role == CUSTOMER:
         assert principal.customer_id is not None
-        on = book.clock.today()
+        on = view_date(None, book)
         own = show_customer(book.store.reader(), customer_id=principal.customer_id, on=on)
         items = [CustomerSummary.of(own.customer)][offset : offset + limit]
         return CustomerPage(items=items, total=1, offset=offset, limit=limit)
@@ -133,8 +132,8 @@ def show(
     principal: Anyone,
     customer_id: OwnCustomer,
     book: BookDep,
-    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+    on: ViewOn = None,
 ) -> CustomerOut:
     """A customer: identity (masked), score with its reasons, limits, usage, availability."""
-    view = show_customer(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
+    view = show_customer(book.store.reader(), customer_id=customer_id, on=view_date(on, book))
     return CustomerOut.of_view(view)

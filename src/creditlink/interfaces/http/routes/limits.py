@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from creditlink.application.customers import change_limits, grant_temporary_limit, show_customer
 from creditlink.bootstrap import Book
 from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces.http.auth import Anyone, OwnCustomer, Staff
-from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.deps import BookDep, ViewOn, business_date, view_date
 from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, OptionallyIdempotent
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
@@ -35,10 +34,10 @@ def show_limits(
     principal: Anyone,
     customer_id: OwnCustomer,
     book: BookDep,
-    on: Annotated[date | None, Query(description="As of this date (default: today).")] = None,
+    on: ViewOn = None,
 ) -> LimitsOut:
     """The joint limit, the caps, usage and what is available in each product."""
-    return _limits(book, customer_id, business_date(on, book))
+    return _limits(book, customer_id, view_date(on, book))
 
 
 @router.post(PATH, response_model=LimitChangeOut, responses=IDEMPOTENT_RESPONSES)

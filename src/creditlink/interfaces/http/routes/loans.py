@@ -17,7 +17,7 @@ from creditlink.domain.loan.loan import Loan
 from creditlink.domain.loan.schedule import Method
 from creditlink.domain.money import AMOUNT_FEN_MAX, format_rate
 from creditlink.interfaces.http.auth import Anyone, CustomerOrStaff, OwnCustomer
-from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.deps import BookDep, ViewOn, business_date, view_date
 from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, Idempotent
 from creditlink.interfaces.http.routes.paylater import amount_or_shortcut, repayment_answer
 from creditlink.interfaces.http.schemas import (
@@ -37,7 +37,7 @@ from creditlink.interfaces.http.schemas import (
 router = APIRouter(tags=["loans"], responses=ERROR_RESPONSES)
 BASE = "/customers/{customer_id}/loans"
 LoanRef = Annotated[str, Path(min_length=1, max_length=128)]
-AsOf = Annotated[date | None, Query(description="As of this date (default: today).")]
+AsOf = ViewOn
 
 
 @router.get("/customers/{customer_id}/loan-quote", response_model=QuoteOut)
@@ -48,7 +48,9 @@ def quote(
     amount_fen: Annotated[int, Query(gt=0, le=AMOUNT_FEN_MAX, description="In fen.")],
     term_months: Annotated[int, Query(ge=1, le=120)],
     method: Annotated[LoanMethod, Query()],
-    on: Annotated[date | None, Query(description="Draw date (default: today).")] = None,
+    on: Annotated[
+        date | None, Query(description="Draw date (default: the open business date).")
+    ] = None,
 ) -> QuoteOut:
     """The schedule and APR of a draw at the customer's daily rate, paid on time; 409 above
     the APR cap."""
@@ -159,7 +161,7 @@ def list_loans(
     principal: Anyone, customer_id: OwnCustomer, book: BookDep, on: AsOf = None
 ) -> LoanList:
     """The customer's loans in the order drawn, each with its schedule."""
-    state = customer_state(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
+    state = customer_state(book.store.reader(), customer_id=customer_id, on=view_date(on, book))
     return LoanList(items=[loan_out(loan, state) for loan in state.loans])
 
 
@@ -168,7 +170,7 @@ def show_loan(
     principal: Anyone, customer_id: OwnCustomer, loan_ref: LoanRef, book: BookDep, on: AsOf = None
 ) -> LoanOut:
     """One loan and its schedule: what each installment owes and has paid, and its state."""
-    state = customer_state(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
+    state = customer_state(book.store.reader(), customer_id=customer_id, on=view_date(on, book))
     for loan in state.loans:
         if loan.ref == loan_ref:
             return loan_out(loan, state)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from creditlink.application.paylater import (
     Shortcut,
@@ -23,7 +23,7 @@ from creditlink.domain.ledger import JournalEntry
 from creditlink.domain.money import format_rate
 from creditlink.domain.paylater.records import Plan, Statement
 from creditlink.interfaces.http.auth import Anyone, CustomerOrStaff, OwnCustomer, Staff
-from creditlink.interfaces.http.deps import BookDep, business_date
+from creditlink.interfaces.http.deps import BookDep, ViewOn, business_date, view_date
 from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, Idempotent
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
@@ -45,7 +45,7 @@ from creditlink.interfaces.http.schemas import (
 router = APIRouter(tags=["paylater"], responses=ERROR_RESPONSES)
 BASE = "/customers/{customer_id}/paylater"
 PlanRef = Annotated[str, Path(min_length=1, max_length=128)]
-AsOf = Annotated[date | None, Query(description="As of this date (default: today).")]
+AsOf = ViewOn
 
 
 @router.post(
@@ -172,7 +172,7 @@ def create_repayment(
 
 
 def _state(book: Book, customer_id: str, on: date | None) -> CustomerState:
-    return customer_state(book.store.reader(), customer_id=customer_id, on=business_date(on, book))
+    return customer_state(book.store.reader(), customer_id=customer_id, on=view_date(on, book))
 
 
 @router.get(BASE, response_model=PayLaterOut)
