@@ -55,6 +55,15 @@ def test_bad_dates_name_the_field(text: object) -> None:
     assert raised.value.field == "start"
 
 
+@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"])
+def test_a_date_outside_the_books_range_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_date(text, field="on")
+    assert (raised.value.field, raised.value.rule) == ("on", "DATE_RANGE")
+    assert parse_date("1900-01-01") == date(1900, 1, 1)
+    assert parse_date("2199-12-31") == date(2199, 12, 31)
+
+
 def test_days_in_month_agrees_with_the_standard_library() -> None:
     import calendar
 

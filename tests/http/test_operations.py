@@ -221,6 +221,12 @@ def test_a_loan_is_quoted_drawn_scheduled_and_repaid(
         headers=auth(keys.customer),
     )
     assert_problem(bad_term, 422, "LOAN_TERM_OFFERED", "term_months")
+    far = client.get(
+        "/customers/c1/loan-quote?amount_fen=300000&term_months=3&method=equal_principal"
+        "&on=9999-12-31",
+        headers=auth(keys.customer),
+    )
+    assert far.status_code == 422, far.text  # its due dates would leave the calendar
     draw = {
         "ref": "L1",
         "amount_fen": 300_000,

@@ -429,3 +429,34 @@ def test_the_overview_shows_the_portfolio_figures_and_loads_plotly_from_here(
 def test_the_pages_are_not_in_the_api_description(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path.startswith("/ui")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ui/parameters?a=99999999999999999999&b=1",
+        "/ui/parameters?a=1&b=99999999999999999999",
+        "/ui/alerts/99999999999999999999",
+        "/ui/incidents?on=0001-01-01",
+        "/ui?on=9999-12-31",
+        "/ui/customers/c1?on=9999-12-31",
+    ],
+)
+def test_out_of_range_numbers_and_dates_are_refused_not_failed(
+    client: TestClient, keys: Keys, path: str
+) -> None:
+    sign_in(client, keys.operator)
+    response = client.get(path)
+    assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:300])
+
+
+def test_acting_on_an_alert_id_out_of_range_is_refused_not_failed(
+    client: TestClient, keys: Keys
+) -> None:
+    sign_in(client, keys.operator)
+    token = csrf_of(client)
+    for verb in ("acknowledge", "escalate"):
+        response = client.post(
+            f"/ui/alerts/99999999999999999999/{verb}", data={"csrf_token": token, "note": "x"}
+        )
+        assert 400 <= response.status_code < 500, response.text[:300]

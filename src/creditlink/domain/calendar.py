@@ -56,15 +56,32 @@ def days_between(start: date, end: date) -> int:
     return (end - start).days
 
 
+# The dates a book takes (business dates, expiry dates, dates asked about). Outside them,
+# date arithmetic (a due date months ahead, a window days back) would leave Python's
+# calendar, so they are refused where they come in.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
 def parse_date(text: object, *, field: str = "date") -> date:
-    """Parse an ISO date (YYYY-MM-DD), naming the field when it is not one."""
+    """Parse an ISO date (YYYY-MM-DD) from EARLIEST_DATE to LATEST_DATE, naming the field
+    when it is not one."""
     if isinstance(text, date):
         return text
     if isinstance(text, str) and _ISO_DATE.fullmatch(text.strip()):
         try:
-            return date.fromisoformat(text.strip())
+            parsed = date.fromisoformat(text.strip())
         except ValueError:
             pass
+        else:
+            if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+                raise InvalidInput(
+                    f"must be from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}, "
+                    f"got {text.strip()}",
+                    field=field,
+                    rule="DATE_RANGE",
+                )
+            return parsed
     raise InvalidInput(
         f"must be a real date written YYYY-MM-DD, got {text!r}", field=field, rule="DATE_FORMAT"
     )

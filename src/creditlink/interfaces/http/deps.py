@@ -24,6 +24,7 @@ from creditlink.application import business_date as dates
 from creditlink.application.business_date import open_business_date
 from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book
+from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
 
 
 async def get_book(request: Request) -> Book:
@@ -49,14 +50,18 @@ Reader = Annotated[UnitOfWork, Depends(reader)]
 ViewOn = Annotated[
     date | None,
     Query(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description="As of this date, not before the open business date (default: the open "
-        "business date, the day after the last close)."
+        "business date, the day after the last close).",
     ),
 ]
 ReportOn = Annotated[
     date | None,
     Query(
-        description="As of this date, not before the last close (default: the last closed date)."
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="As of this date, not before the last close (default: the last closed date).",
     ),
 ]
 

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from creditlink.application.customers import CustomerView
 from creditlink.application.paylater import DecisionResult
 from creditlink.application.ports import AlertRecord, DecisionRecord, Incident
+from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
 from creditlink.domain.customer import Customer
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.money import AMOUNT_FEN_MAX
@@ -36,6 +37,8 @@ def _utc(moment: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
 Ref = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
 
+
+ID_MAX = 2**31 - 1  # ids (alerts, incidents, versions) are 32-bit in the store
 
 ON_OPERATION_DEFAULT = (
     "Default: the open business date, the day after the last close (today on a book never "
@@ -117,6 +120,8 @@ class OnboardRequest(RequestBody):
     statement_day: int | None = Field(None, strict=True, ge=1, le=28)
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -261,6 +266,8 @@ class PurchaseRequest(RequestBody):
     category: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
@@ -359,6 +366,8 @@ class LimitChangeRequest(RequestBody):
     reason: Reason
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -371,10 +380,14 @@ class LimitChangeOut(BaseModel):
 
 class TemporaryLimitRequest(RequestBody):
     amount_fen: AmountFen
-    expires_on: date = Field(description="The last day it is valid.")
+    expires_on: date = Field(
+        ge=EARLIEST_DATE, le=LATEST_DATE, description="The last day it is valid."
+    )
     reason: Reason
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description="Business date, its first day. " + ON_OPERATION_DEFAULT,
     )
 
@@ -389,6 +402,8 @@ class RefundRequest(RequestBody):
     amount_fen: AmountFen
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -406,6 +421,8 @@ class RepaymentRequest(RequestBody):
     shortcut: ShortcutName | None = None
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -476,9 +493,11 @@ class ConversionRequest(RequestBody):
     plan_ref: Ref
     periods: int = Field(strict=True, ge=1, le=60)
     purchase_ref: Ref | None = None
-    statement_date: date | None = None
+    statement_date: date | None = Field(None, ge=EARLIEST_DATE, le=LATEST_DATE)
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -494,6 +513,8 @@ class ConversionOut(BaseModel):
 class SettlementRequest(RequestBody):
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 
@@ -530,6 +551,8 @@ class DrawRequest(RequestBody):
     method: LoanMethod
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
     at: time | None = Field(None, description="Time of day, for the hourly velocity rules.")
@@ -580,6 +603,8 @@ class LoanRepaymentRequest(RequestBody):
     shortcut: ShortcutName | None = None
     on: date | None = Field(
         None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
         description=ON_OPERATION,
     )
 

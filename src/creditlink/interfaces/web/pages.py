@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -43,6 +44,7 @@ from creditlink.application.parameters import parameter_history, parameter_set, 
 from creditlink.application.portfolio import Partition, ecl_partition, ecl_summary
 from creditlink.application.queries import customer_state, decision_page
 from creditlink.bootstrap import Book
+from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
 from creditlink.domain.errors import CreditlinkError, NotFound
 from creditlink.domain.money import format_fen
 from creditlink.domain.parameters import definitions
@@ -55,6 +57,7 @@ from creditlink.interfaces.http.auth import (
 )
 from creditlink.interfaces.http.deps import BookDep, on_report_threads
 from creditlink.interfaces.http.problems import status_of
+from creditlink.interfaces.http.schemas import ID_MAX
 from creditlink.interfaces.web import charts
 from creditlink.interfaces.web.session import (
     COOKIE,
@@ -85,7 +88,17 @@ STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 50
 DECISIONS_SHOWN = 100
 INDICATOR_DAYS = 30
-OnQuery = Annotated[date | None, Query(description="As of this date (default: last closed).")]
+OnQuery = Annotated[
+    date | None,
+    Query(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="As of this date (default: the last closed date; a customer's page, the "
+        "open business date).",
+    ),
+]
+IdPath = Annotated[int, PathParam(ge=1, le=ID_MAX)]
+VersionQuery = Annotated[int | None, Query(ge=1, le=ID_MAX)]
 
 
 def render(
@@ -327,7 +340,7 @@ def _alert_queue(
 
 
 async def _alert_action(
-    request: Request, session: Session, book: Book, alert_id: int, verb: str
+    request: Request, session: Session, book: Book, alert_id: IdPath, verb: str
 ) -> Response:
     allow(session, STAFF)
     fields = await require_csrf(request, session)
@@ -352,18 +365,20 @@ async def _alert_action(
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(
-    request: Request, alert_id: int, session: SessionDep, book: BookDep
+    request: Request, alert_id: IdPath, session: SessionDep, book: BookDep
 ) -> Response:
     return await _alert_action(request, session, book, alert_id, "acknowledge")
 
 
 @router.post("/alerts/{alert_id}/escalate")
-async def escalate(request: Request, alert_id: int, session: SessionDep, book: BookDep) -> Response:
+async def escalate(
+    request: Request, alert_id: IdPath, session: SessionDep, book: BookDep
+) -> Response:
     return await _alert_action(request, session, book, alert_id, "escalate")
 
 
 @router.get("/alerts/{alert_id}")
-def alert(request: Request, alert_id: int, session: SessionDep, book: BookDep) -> Response:
+def alert(request: Request, alert_id: IdPath, session: SessionDep, book: BookDep) -> Response:
     try:
         found = get_alert(book.store.reader(), alert_id=alert_id)
     except NotFound as missing:
@@ -382,8 +397,8 @@ def parameters(
     request: Request,
     session: SessionDep,
     book: BookDep,
-    a: int | None = None,
-    b: int | None = None,
+    a: VersionQuery = None,
+    b: VersionQuery = None,
     done: int | None = None,
 ) -> Response:
     allow(session, STAFF_AND_AUDITORS)
@@ -395,8 +410,8 @@ def _parameters_page(
     session: Session,
     book: Book,
     *,
-    a: int | None = None,
-    b: int | None = None,
+    a: VersionQuery = None,
+    b: VersionQuery = None,
     done: int | None = None,
     error: str | None = None,
     form: dict[str, str] | None = None,

@@ -12,13 +12,14 @@ from creditlink.interfaces.http.auth import CUSTOMER, Anyone, Staff, check_custo
 from creditlink.interfaces.http.deps import BookDep
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
+    ID_MAX,
     AlertActionRequest,
     AlertOut,
     AlertPage,
 )
 
 router = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+AlertId = Annotated[int, Path(ge=1, le=ID_MAX)]
 OFFSET_MAX = 1_000_000_000
 
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path
 from creditlink.application.emergency import list_incidents, restore_parameters
 from creditlink.interfaces.http.auth import RiskAdmin, StaffOrAuditor
 from creditlink.interfaces.http.deps import BookDep
-from creditlink.interfaces.http.schemas import ERROR_RESPONSES, IncidentOut, RestoreRequest
+from creditlink.interfaces.http.schemas import ERROR_RESPONSES, ID_MAX, IncidentOut, RestoreRequest
 
 router = APIRouter(tags=["incidents"], responses=ERROR_RESPONSES)
-IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+IncidentId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 @router.get("/incidents", response_model=list[IncidentOut])

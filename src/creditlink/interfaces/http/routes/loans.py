@@ -12,6 +12,7 @@ from creditlink.application.customers import show_customer
 from creditlink.application.loans import draw_loan, quote_loan, repay_loan
 from creditlink.application.parameters import parameter_set
 from creditlink.application.queries import CustomerState, customer_state
+from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
 from creditlink.domain.errors import NotFound
 from creditlink.domain.loan.loan import Loan
 from creditlink.domain.loan.schedule import Method
@@ -49,7 +50,12 @@ def quote(
     term_months: Annotated[int, Query(ge=1, le=120)],
     method: Annotated[LoanMethod, Query()],
     on: Annotated[
-        date | None, Query(description="Draw date (default: the open business date).")
+        date | None,
+        Query(
+            ge=EARLIEST_DATE,
+            le=LATEST_DATE,
+            description="Draw date (default: the open business date).",
+        ),
     ] = None,
 ) -> QuoteOut:
     """The schedule and APR of a draw at the customer's daily rate, paid on time; 409 above

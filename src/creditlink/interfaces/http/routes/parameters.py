@@ -15,6 +15,7 @@ from creditlink.interfaces.http.auth import RiskAdmin, StaffOrAuditor
 from creditlink.interfaces.http.deps import BookDep, on_report_threads
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
+    ID_MAX,
     CandidateOut,
     ParameterChangeRequest,
     ParameterDiff,
@@ -27,7 +28,7 @@ from creditlink.interfaces.http.schemas import (
 )
 
 router = APIRouter(tags=["parameters"], responses=ERROR_RESPONSES)
-VERSION_MAX = 2**31 - 1
+VERSION_MAX = ID_MAX
 Version = Annotated[int, Path(ge=1, le=VERSION_MAX)]
 
 
