@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from creditlink.application.errors import CustomerNotFound
+from creditlink.application.parameters import require_reason
 from creditlink.application.ports import (
     ApiKeyRecord,
     AuditRecord,
@@ -149,6 +150,7 @@ def revoke_api_key(
     uow: UnitOfWork, *, key_id: int, actor: str, reason: str, clock: Clock
 ) -> ApiKeyRecord:
     """Stop a key from working, at once and for good."""
+    require_reason(reason, what="revoking an API key")
     with uow:
         stored = uow.api_keys.get(key_id)
         if stored is None:

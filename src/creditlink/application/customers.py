@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from creditlink.application.business_date import require_open
 from creditlink.application.errors import DuplicateCustomer
-from creditlink.application.parameters import current_parameters
+from creditlink.application.parameters import current_parameters, require_reason
 from creditlink.application.ports import AuditRecord, Clock, DecisionRecord, UnitOfWork
 from creditlink.application.queries import Page, check_paging
 from creditlink.application.scoring import offer_of, score_application
@@ -292,6 +292,7 @@ def change_limits(
     cap_loan_fen: int | None = None,
 ) -> LimitChange:
     """Decreases at once, increases after `limit.increase_delay_days` (DOMAIN.md §2)."""
+    require_reason(reason, what="a limit change")
     with uow:
         parameters = current_parameters(uow)
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
@@ -334,6 +335,7 @@ def grant_temporary_limit(
     reason: str,
     clock: Clock,
 ) -> JointLimit:
+    require_reason(reason, what="a temporary limit")
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
