@@ -13,7 +13,7 @@ from creditlink.application.loans import draw_loan
 from creditlink.application.parameters import set_parameters
 from creditlink.application.queries import customer_state, decisions
 from creditlink.bootstrap import Book
-from creditlink.domain.errors import CreditlinkError
+from creditlink.domain.errors import CreditlinkError, NotFound
 from creditlink.domain.loan.schedule import Method
 from creditlink.domain.parameters import DEFAULTS
 from creditlink.risk.decisions import Context, Outcome, decide
@@ -28,10 +28,11 @@ def buy(
     at: time | None = None,
     on: date = DAY,
     category: str = "retail",
+    customer_id: str = "c1",
 ) -> str:
     result = paylater.purchase(
         book.store.unit_of_work(),
-        customer_id="c1",
+        customer_id=customer_id,
         ref=key,
         amount_fen=amount,
         merchant="m",
@@ -181,6 +182,11 @@ def test_the_shadow_records_would_be_outcomes_without_applying_them(book: Book) 
     assert buy(book, "p4", 12_345, category="travel") == "APPROVE"
     after = shadow_report(book.store.reader())
     assert (after["running"], after["decisions"]) == (False, 3)
+    assert shadow_report(book.store.reader(), candidate_id=started.candidate_id) == after
+    for unknown in (0, started.candidate_id + 1):
+        with pytest.raises(NotFound) as missing:
+            shadow_report(book.store.reader(), candidate_id=unknown)
+        assert (missing.value.field, missing.value.rule) == ("candidate", "CANDIDATE_EXISTS")
     recorded = {d.ref: d.shadow for d in decisions(book.store.reader(), customer_id="c1")}
     assert (recorded["p0"], recorded["p4"]) == (None, None)
     with book.store.reader() as uow:
@@ -232,3 +238,25 @@ def test_the_backtest_replays_recorded_decisions_through_the_candidate(book: Boo
             "candidate": "travel",
         }
     }
+
+
+def test_a_decision_declined_either_way_for_more_reasons_is_not_a_changed_outcome(
+    book: Book,
+) -> None:
+    """README: the backtest counts the customers "whose outcome would change". A decline the
+    candidate would also decline, for one more reason, changes no outcome: it is counted
+    apart (reasons_only) and its customer's later delinquency is not the candidate's."""
+    add_customer(book.store, "c1", joint=5_000_000, cap_paylater=5_000_000, sequence=1)
+    add_customer(book.store, "c2", joint=5_000_000, cap_paylater=5_000_000, sequence=2)
+    assert buy(book, "big", 6_000_000, category="travel") == "DECLINE LIMIT_EXCEEDED"
+    assert buy(book, "trip", 12_345, category="travel", customer_id="c2") == "APPROVE"
+    report = backtest(
+        book.store.reader(), changes={"paylater.blocked_categories": "travel"}, first=DAY, last=DAY
+    )
+    assert (report["changed"], report["reasons_only"]) == (1, 1)
+    assert report["transitions"] == [
+        {"op": "purchase", "live": "APPROVE", "candidate": "DECLINE", "count": 1}
+    ]
+    assert report["reasons_added"] == {"BLOCKED_CATEGORY": 2}
+    assert report["later_delinquency"]["customers"] == 1
+    assert [sample["ref"] for sample in report["samples"]] == ["trip"]

@@ -893,6 +893,9 @@ class _Parameters:
         self._state.candidate = candidate
         self._undo.append(lambda: setattr(self._state, "candidate", before))
 
+    def candidates_started(self) -> int:
+        return self._state.candidates_started
+
     def next_candidate_id(self) -> int:
         self._state.candidates_started += 1
         self._undo.append(

@@ -18,7 +18,7 @@ from typing import Any
 
 from creditlink.application.parameters import current_parameters, require_reason
 from creditlink.application.ports import AuditRecord, Candidate, Clock, DecisionRecord, UnitOfWork
-from creditlink.domain.errors import Conflict, InvalidInput
+from creditlink.domain.errors import Conflict, InvalidInput, NotFound
 from creditlink.domain.parameters import ParameterSet
 from creditlink.risk.decisions import JUDGED, Context, decide
 
@@ -122,11 +122,16 @@ class Comparison:
         self.by_op.setdefault(decision.op, Counter())["decisions"] += 1
         if outcome == decision.outcome and tuple(reasons) == decision.reasons:
             return
-        self.by_op[decision.op]["changed"] += 1
-        self.transitions[(decision.op, decision.outcome, outcome)] += 1
         for reason in reasons:
             if reason not in decision.reasons:
                 self.reasons_added[reason] += 1
+        if outcome == decision.outcome:
+            # The same outcome for other reasons: the customer sees no change, so it is not
+            # a changed decision, a transition or a customer whose later delinquency counts.
+            self.by_op[decision.op]["reasons_only"] += 1
+            return
+        self.by_op[decision.op]["changed"] += 1
+        self.transitions[(decision.op, decision.outcome, outcome)] += 1
         self.changed_customers.setdefault(decision.customer_id, decision.on)
         if len(self.samples) < SAMPLES:
             self.samples.append(
@@ -146,6 +151,7 @@ class Comparison:
             "live_outcomes": dict(sorted(self.live.items())),
             "candidate_outcomes": dict(sorted(self.candidate.items())),
             "changed": sum(c["changed"] for c in self.by_op.values()),
+            "reasons_only": sum(c["reasons_only"] for c in self.by_op.values()),
             "by_op": {op: dict(sorted(c.items())) for op, c in sorted(self.by_op.items())},
             "transitions": [
                 {"op": op, "live": live, "candidate": would, "count": n}
@@ -161,6 +167,15 @@ def shadow_report(uow: UnitOfWork, *, candidate_id: int | None = None) -> dict[s
     judged in shadow by candidate `candidate_id` (default: the one running, else the last)."""
     with uow:
         running = uow.parameters.candidate()
+        if (
+            candidate_id is not None
+            and not 1 <= candidate_id <= uow.parameters.candidates_started()
+        ):
+            raise NotFound(
+                f"no candidate {candidate_id} has run in shadow",
+                field="candidate",
+                rule="CANDIDATE_EXISTS",
+            )
         shadowed = [d for d in uow.decisions.between(date.min, date.max) if d.shadow]
     wanted = candidate_id
     if wanted is None and running is not None:

@@ -373,6 +373,10 @@ class ParameterRepository(Protocol):
 
     def next_candidate_id(self) -> int: ...
 
+    def candidates_started(self) -> int:
+        """How many candidates have ever run in shadow (their ids are 1 to this)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:

@@ -1254,8 +1254,11 @@ class _Parameters:
         }
         self._c.execute(book_settings.insert().values(key=_CANDIDATE, value=json.dumps(block)))
 
+    def candidates_started(self) -> int:
+        return int(_setting(self._c, _CANDIDATES_STARTED) or 0)
+
     def next_candidate_id(self) -> int:
-        started = int(_setting(self._c, _CANDIDATES_STARTED) or 0) + 1
+        started = self.candidates_started() + 1
         self._c.execute(book_settings.delete().where(book_settings.c.key == _CANDIDATES_STARTED))
         self._c.execute(book_settings.insert().values(key=_CANDIDATES_STARTED, value=str(started)))
         return started

@@ -223,7 +223,8 @@ def _print_comparison(title: str, report: dict[str, object]) -> None:
     screen.rule(title)
     screen.print(
         f"Decisions: {report['decisions']}   live {report['live_outcomes']}   "
-        f"candidate {report['candidate_outcomes']}   changed: {report['changed']}"
+        f"candidate {report['candidate_outcomes']}   changed: {report['changed']}   "
+        f"same outcome, other reasons: {report['reasons_only']}"
     )
     transitions = report["transitions"]
     assert isinstance(transitions, list)

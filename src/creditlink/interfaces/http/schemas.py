@@ -690,7 +690,10 @@ class ShadowReport(BaseModel):
     decisions: int
     live_outcomes: dict[str, int]
     candidate_outcomes: dict[str, int]
-    changed: int
+    changed: int = Field(description="Decisions whose outcome the candidate would change.")
+    reasons_only: int = Field(
+        description="Decisions with the same outcome under the candidate, for other reasons."
+    )
     by_op: dict[str, dict[str, int]]
     transitions: list[ShadowTransition]
     reasons_added: dict[str, int]
