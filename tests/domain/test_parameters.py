@@ -95,6 +95,15 @@ def test_an_unknown_parameter_is_named() -> None:
         ("paylater.installment_fee_rates", "3=0.02", "PARAMETER_FORMAT"),
         ("linkage.restrict_dpd", "40", "LINKAGE_ORDER"),
         ("write_off_dpd", True, "PARAMETER_FORMAT"),
+        ("score.grade_bands", "A:500,B:640,C:600,D:560", "GRADE_BANDS_ORDER"),
+        ("score.grade_bands", "A:680,B:640,C:640,D:560", "GRADE_BANDS_ORDER"),
+        (
+            "loan.daily_rate_by_grade",
+            "A:0.0002,B:0.0003,C:0.0004,D:0.0005,E:0.001",
+            "GRADE_HAS_BAND",
+        ),
+        ("limit.income_multiple_by_grade", "A:3,E:1", "GRADE_HAS_BAND"),
+        ("paylater.installment_fee_rates", "3:0.025,5:0.1", "INSTALLMENT_PERIODS"),
     ],
 )
 def test_bad_values_are_refused_naming_the_parameter(name: str, value: object, rule: str) -> None:
@@ -102,3 +111,20 @@ def test_bad_values_are_refused_naming_the_parameter(name: str, value: object, r
         DEFAULTS.changed({name: value})
     assert raised.value.rule == rule
     assert raised.value.field.startswith(name.split(".")[0])  # type: ignore[union-attr]
+
+
+def test_a_set_may_offer_fewer_plans_and_grades_but_never_price_a_grade_without_a_band() -> None:
+    fewer = DEFAULTS.changed({"paylater.installment_fee_rates": "3:0.025,12:0.088"})
+    assert list(fewer.values.paylater_installment_fee_rates) == [3, 12]
+    with pytest.raises(InvalidInput) as raised:  # C and D would be below the lowest band
+        DEFAULTS.changed({"score.grade_bands": "A:700,B:650"})
+    assert (raised.value.rule, raised.value.field) == ("GRADE_HAS_BAND", "loan.daily_rate_by_grade")
+    two = DEFAULTS.changed(
+        {
+            "score.grade_bands": "A:700,B:650",
+            "loan.daily_rate_by_grade": "A:0.0002,B:0.0003",
+            "limit.income_multiple_by_grade": "A:3.0,B:2.5",
+            "limit.range_by_grade": "A:20000.00-100000.00,B:10000.00-50000.00",
+        }
+    )
+    assert list(two.values.score_grade_bands) == ["A", "B"]

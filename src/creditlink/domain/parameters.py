@@ -9,6 +9,7 @@ version, and `diff()` says what differs between two versions.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -642,9 +643,9 @@ class ParameterSet:
                 "name at least one parameter to change", field="name", rule="PARAMETER_REQUIRED"
             )
         updates = {definition(name)[0]: parse_value(name, raw) for name, raw in changes.items()}
-        return ParameterSet(
-            version=self.version + 1, values=dataclasses.replace(self.values, **updates)
-        )
+        values = dataclasses.replace(self.values, **updates)
+        _check_grades_and_periods(values)
+        return ParameterSet(version=self.version + 1, values=values)
 
     @classmethod
     def from_text(cls, version: int, stored: Mapping[str, str]) -> ParameterSet:
@@ -663,6 +664,48 @@ class ParameterSet:
             for name in _DEFINITIONS
             if before[name] != after[name]
         ]
+
+
+INSTALLMENT_PERIODS = (3, 6, 9, 12)  # DOMAIN.md section 3: the plans there can be
+
+
+def _check_grades_and_periods(values: Parameters) -> None:
+    """What a new version must keep true across parameters (checked when a version is made,
+    so that a version stored before a check was added still loads): score bands fall from
+    grade A down; a grade priced or limited has a score band (below the lowest band a
+    customer is grade E, and E is declined: DOMAIN.md section 6); installment plans have
+    periods DOMAIN.md section 3 offers."""
+    bands = values.score_grade_bands
+    grades = sorted(bands)
+    for higher, lower in itertools.pairwise(grades):
+        if bands[lower] >= bands[higher]:
+            raise InvalidInput(
+                f"bands must fall from grade to grade: {lower} starts at {bands[lower]} points, "
+                f"not below {higher}'s {bands[higher]}",
+                field="score.grade_bands",
+                rule="GRADE_BANDS_ORDER",
+            )
+    for name, table in (
+        ("loan.daily_rate_by_grade", values.loan_daily_rate_by_grade),
+        ("limit.income_multiple_by_grade", values.limit_income_multiple_by_grade),
+        ("limit.range_by_grade", values.limit_range_by_grade),
+    ):
+        for grade in table:
+            if grade not in bands:
+                raise InvalidInput(
+                    f"grade {grade} has no band in score.grade_bands "
+                    f"({', '.join(grades)}): below the lowest band a customer is declined",
+                    field=name,
+                    rule="GRADE_HAS_BAND",
+                )
+    offered = values.paylater_installment_fee_rates
+    for periods in offered:
+        if periods not in INSTALLMENT_PERIODS:
+            raise InvalidInput(
+                f"plans have {', '.join(map(str, INSTALLMENT_PERIODS))} periods, not {periods}",
+                field="paylater.installment_fee_rates",
+                rule="INSTALLMENT_PERIODS",
+            )
 
 
 DEFAULTS = ParameterSet(version=1)
