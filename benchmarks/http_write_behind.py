@@ -492,7 +492,12 @@ def lean_purchases(app: FastAPI, book: Book) -> None:
             if response_key is None:
                 raise ProblemError(428, "an Idempotency-Key is required", rule="IDEMPOTENCY_KEY")
             idempotency = Idempotency(
-                book=book, key=response_key, fingerprint=digest, request=described, kept=kept
+                book=book,
+                key=response_key,
+                fingerprint=digest,
+                request=described,
+                kept=kept,
+                may_see_others=principal.customer_id is None,
             )
             return idempotency.respond(
                 lambda: purchase_answer(book, customer_id, body, response_key)

@@ -11,7 +11,7 @@ from creditlink.bootstrap import Book, open_book
 from creditlink.interfaces.http.app import create_app
 from tests.conftest import CLOCK, add_customer
 from tests.http.conftest import assert_problem, auth
-from tests.service import Keys, make_key
+from tests.service import Keys, add_alert, make_key
 
 PATH = "/customers/c1/paylater/purchases"
 PURCHASE = {
@@ -137,3 +137,50 @@ def test_onboarding_takes_a_key_when_one_is_sent(client: TestClient, keys: Keys)
     assert first.status_code == 201
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_customer_key_is_not_told_which_request_spent_a_key(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """The 409 names the request that spent the key to staff only: told to a customer key, it
+    would give away another customer's id and what was done for them."""
+    spent = auth(keys.operator, **{"Idempotency-Key": "order-9"})
+    assert client.post(PATH, json=PURCHASE, headers=spent).status_code == 201
+    mine = auth(keys.other_customer, **{"Idempotency-Key": "order-9"})
+    refused = client.post("/customers/c2/paylater/purchases", json=PURCHASE, headers=mine)
+    body = assert_problem(refused, 409, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key")
+    assert "c1" not in body["detail"]
+    assert "/customers/" not in body["detail"]
+    staff = auth(keys.operator, **{"Idempotency-Key": "order-9"})
+    told = client.post("/customers/c2/paylater/purchases", json=PURCHASE, headers=staff)
+    assert (
+        "/customers/c1/paylater/purchases"
+        in assert_problem(told, 409, "IDEMPOTENCY_KEY_REUSED")["detail"]
+    )
+
+
+def test_a_retried_parameter_change_or_alert_action_gets_the_first_answer(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """README: POSTs that are not money-moving take an Idempotency-Key when sent. A retry of a
+    parameter change must not make another version, nor a retried escalation fail."""
+    change = {"changes": {"paylater.grace_days": "10"}, "reason": "test"}
+    headers = auth(keys.risk_admin, **{"Idempotency-Key": "params-1"})
+    first = client.post("/parameters", json=change, headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post("/parameters", json=change, headers=headers)
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["idempotent-replayed"] == "true"
+    versions = client.get("/parameters/versions", headers=auth(keys.risk_admin)).json()
+    assert [v["version"] for v in versions] == [1, first.json()["version"]]
+    other = client.post("/parameters", json={**change, "reason": "another"}, headers=headers)
+    assert_problem(other, 409, "IDEMPOTENCY_KEY_REUSED")
+    alert_id = add_alert(book, "c1")
+    escalation = auth(keys.operator, **{"Idempotency-Key": "esc-1"})
+    path = f"/alerts/{alert_id}/escalate"
+    escalated = client.post(path, json={"note": "call the customer"}, headers=escalation)
+    assert escalated.status_code == 200, escalated.text
+    retried = client.post(path, json={"note": "call the customer"}, headers=escalation)
+    assert (retried.status_code, retried.json()) == (200, escalated.json())
+    without_key = client.post(path, json={"note": "call the customer"}, headers=auth(keys.operator))
+    assert_problem(without_key, 409, "ALERT_ALREADY_ESCALATED")

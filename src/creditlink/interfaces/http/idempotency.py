@@ -29,6 +29,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 
+from creditlink.application.apikeys import Principal
 from creditlink.application.ports import StoredResponse
 from creditlink.bootstrap import Book
 from creditlink.interfaces.http.auth import CurrentPrincipal
@@ -56,9 +57,13 @@ class Idempotency:
         fingerprint: str,
         request: str,
         kept: StoredResponse | None,
+        may_see_others: bool,
     ):
         self.book, self.key, self.fingerprint, self.request = book, key, fingerprint, request
         self.kept = kept  # read with the caller's API key (`auth.current_principal`)
+        # Whether a 409 may name the request that spent the key: staff see every customer,
+        # a customer key must not learn another customer's id or what was done for them.
+        self.may_see_others = may_see_others
 
     def respond(self, run: Callable[[], tuple[int, BaseModel]]) -> Response:
         """The kept response for this key, or the response of `run()` (status, body),
@@ -93,10 +98,11 @@ class Idempotency:
 
     def _replay(self, kept: StoredResponse) -> Response:
         if kept.fingerprint != self.fingerprint:
+            which = f" ({kept.request})" if self.may_see_others else ""
             raise ProblemError(
                 409,
-                f"{IDEMPOTENCY_HEADER} {self.key!r} was already used for a different request "
-                f"({kept.request}); use a new key for a new operation",
+                f"{IDEMPOTENCY_HEADER} {self.key!r} was already used for a different "
+                f"request{which}; use a new key for a new operation",
                 rule="IDEMPOTENCY_KEY_REUSED",
                 field=IDEMPOTENCY_HEADER,
             )
@@ -122,12 +128,21 @@ async def _fingerprint(request: Request) -> tuple[str, str]:
     return described, digest
 
 
-async def _idempotency(request: Request, book: Book, key: str | None) -> Idempotency:
+async def _idempotency(
+    request: Request, book: Book, key: str | None, principal: Principal
+) -> Idempotency:
     """This request's fingerprint, with the response kept under its key (read with the API
     key by `auth.current_principal`)."""
     described, digest = await _fingerprint(request)
     kept: StoredResponse | None = getattr(request.state, "kept_response", None)
-    return Idempotency(book=book, key=key, fingerprint=digest, request=described, kept=kept)
+    return Idempotency(
+        book=book,
+        key=key,
+        fingerprint=digest,
+        request=described,
+        kept=kept,
+        may_see_others=principal.customer_id is None,
+    )
 
 
 def _key_header() -> Any:
@@ -143,19 +158,19 @@ def _key_header() -> Any:
 async def idempotency_required(
     request: Request,
     book: BookDep,
-    _: CurrentPrincipal,  # authenticate first: no replay for a caller without a key
+    principal: CurrentPrincipal,  # authenticate first: no replay for a caller without a key
     key: Annotated[str, _key_header()],
 ) -> Idempotency:
-    return await _idempotency(request, book, key)
+    return await _idempotency(request, book, key, principal)
 
 
 async def idempotency_optional(
     request: Request,
     book: BookDep,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     key: Annotated[str | None, _key_header()] = None,
 ) -> Idempotency:
-    return await _idempotency(request, book, key)
+    return await _idempotency(request, book, key, principal)
 
 
 # For money-moving POSTs: without the header the request is refused with 428.

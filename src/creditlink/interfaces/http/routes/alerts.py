@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from creditlink.application.alerts import acknowledge_alert, alert_page, escalate_alert, get_alert
 from creditlink.application.queries import PAGE_LIMIT_MAX
 from creditlink.interfaces.http.auth import CUSTOMER, Anyone, Staff, check_customer_access
 from creditlink.interfaces.http.deps import BookDep
+from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, OptionallyIdempotent
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     ID_MAX,
@@ -62,36 +63,52 @@ def show_alert(principal: Anyone, alert_id: AlertId, book: BookDep) -> AlertOut:
     return AlertOut.of(alert)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut)
+@router.post(
+    "/alerts/{alert_id}/acknowledge", response_model=AlertOut, responses=IDEMPOTENT_RESPONSES
+)
 def acknowledge(
     principal: Staff,
     alert_id: AlertId,
     book: BookDep,
+    idempotency: OptionallyIdempotent,
     body: AlertActionRequest | None = None,
-) -> AlertOut:
+) -> Response:
     """Take an open or escalated alert off the queue; `note` is optional. 409 when it is
-    already acknowledged."""
-    alert = acknowledge_alert(
-        book.store.unit_of_work(),
-        alert_id=alert_id,
-        actor=principal.actor,
-        note=body.note if body else "",
-        clock=book.clock,
-    )
-    return AlertOut.of(alert)
+    already acknowledged (with an Idempotency-Key, a retry gets the first answer)."""
+
+    def run() -> tuple[int, AlertOut]:
+        alert = acknowledge_alert(
+            book.store.unit_of_work(),
+            alert_id=alert_id,
+            actor=principal.actor,
+            note=body.note if body else "",
+            clock=book.clock,
+        )
+        return 200, AlertOut.of(alert)
+
+    return idempotency.respond(run)
 
 
-@router.post("/alerts/{alert_id}/escalate", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/escalate", response_model=AlertOut, responses=IDEMPOTENT_RESPONSES)
 def escalate(
-    principal: Staff, alert_id: AlertId, body: AlertActionRequest, book: BookDep
-) -> AlertOut:
+    principal: Staff,
+    alert_id: AlertId,
+    body: AlertActionRequest,
+    book: BookDep,
+    idempotency: OptionallyIdempotent,
+) -> Response:
     """Hand an open or acknowledged alert to a risk officer; `note` says why (required).
-    409 when it is already escalated, or records a recovery."""
-    alert = escalate_alert(
-        book.store.unit_of_work(),
-        alert_id=alert_id,
-        actor=principal.actor,
-        note=body.note,
-        clock=book.clock,
-    )
-    return AlertOut.of(alert)
+    409 when it is already escalated, or records a recovery (with an Idempotency-Key, a
+    retry gets the first answer)."""
+
+    def run() -> tuple[int, AlertOut]:
+        alert = escalate_alert(
+            book.store.unit_of_work(),
+            alert_id=alert_id,
+            actor=principal.actor,
+            note=body.note,
+            clock=book.clock,
+        )
+        return 200, AlertOut.of(alert)
+
+    return idempotency.respond(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from creditlink.application.challenger import shadow_report, start_shadow, stop_shadow
 from creditlink.application.parameters import parameter_history, parameter_set, set_parameters
@@ -13,6 +13,7 @@ from creditlink.application.ports import Candidate
 from creditlink.domain.parameters import ParameterSet
 from creditlink.interfaces.http.auth import RiskAdmin, StaffOrAuditor
 from creditlink.interfaces.http.deps import BookDep, on_report_threads
+from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, OptionallyIdempotent
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
     ID_MAX,
@@ -52,18 +53,33 @@ def show_current(principal: StaffOrAuditor, book: BookDep) -> ParameterSetOut:
     return _set(parameter_set(book.store.reader()))
 
 
-@router.post("/parameters", response_model=ParameterSetOut, status_code=201)
-def set_(principal: RiskAdmin, body: ParameterChangeRequest, book: BookDep) -> ParameterSetOut:
+@router.post(
+    "/parameters",
+    response_model=ParameterSetOut,
+    status_code=201,
+    responses=IDEMPOTENT_RESPONSES,
+)
+def set_(
+    principal: RiskAdmin,
+    body: ParameterChangeRequest,
+    book: BookDep,
+    idempotency: OptionallyIdempotent,
+) -> Response:
     """Put a new version in force from the next operation: `changes` applied all or nothing,
-    with the `reason` audited. risk_admin only."""
-    after = set_parameters(
-        book.store.unit_of_work(),
-        changes=body.changes,
-        actor=principal.actor,
-        reason=body.reason,
-        clock=book.clock,
-    )
-    return _set(after)
+    with the `reason` audited. risk_admin only. With an Idempotency-Key, a retry gets the
+    first answer instead of making another version."""
+
+    def run() -> tuple[int, ParameterSetOut]:
+        after = set_parameters(
+            book.store.unit_of_work(),
+            changes=body.changes,
+            actor=principal.actor,
+            reason=body.reason,
+            clock=book.clock,
+        )
+        return 201, _set(after)
+
+    return idempotency.respond(run)
 
 
 @router.get("/parameters/versions", response_model=list[ParameterVersionOut])
@@ -117,24 +133,47 @@ def report(
     return ShadowReport.model_validate(shadow_report(book.store.reader(), candidate_id=candidate))
 
 
-@router.post("/parameters/shadow", response_model=CandidateOut, status_code=201)
-def start(principal: RiskAdmin, body: ShadowStartRequest, book: BookDep) -> CandidateOut:
+@router.post(
+    "/parameters/shadow",
+    response_model=CandidateOut,
+    status_code=201,
+    responses=IDEMPOTENT_RESPONSES,
+)
+def start(
+    principal: RiskAdmin,
+    body: ShadowStartRequest,
+    book: BookDep,
+    idempotency: OptionallyIdempotent,
+) -> Response:
     """Judge every decision under the live set with `changes` too, from the next one:
     recorded beside the live outcome, never applied. Replaces a running candidate."""
-    started = start_shadow(
-        book.store.unit_of_work(),
-        changes=body.changes,
-        actor=principal.actor,
-        reason=body.reason,
-        clock=book.clock,
-    )
-    return _candidate(started)
+
+    def run() -> tuple[int, CandidateOut]:
+        started = start_shadow(
+            book.store.unit_of_work(),
+            changes=body.changes,
+            actor=principal.actor,
+            reason=body.reason,
+            clock=book.clock,
+        )
+        return 201, _candidate(started)
+
+    return idempotency.respond(run)
 
 
-@router.post("/parameters/shadow/stop", response_model=CandidateOut)
-def stop(principal: RiskAdmin, body: ShadowStopRequest, book: BookDep) -> CandidateOut:
+@router.post("/parameters/shadow/stop", response_model=CandidateOut, responses=IDEMPOTENT_RESPONSES)
+def stop(
+    principal: RiskAdmin,
+    body: ShadowStopRequest,
+    book: BookDep,
+    idempotency: OptionallyIdempotent,
+) -> Response:
     """Stop judging decisions under the candidate (its report stays); 409 when none runs."""
-    stopped = stop_shadow(
-        book.store.unit_of_work(), actor=principal.actor, reason=body.reason, clock=book.clock
-    )
-    return _candidate(stopped)
+
+    def run() -> tuple[int, CandidateOut]:
+        stopped = stop_shadow(
+            book.store.unit_of_work(), actor=principal.actor, reason=body.reason, clock=book.clock
+        )
+        return 200, _candidate(stopped)
+
+    return idempotency.respond(run)
