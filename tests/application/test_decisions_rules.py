@@ -208,7 +208,7 @@ def test_a_shadow_needs_a_reason_and_a_valid_candidate(book: Book) -> None:
         start_shadow(
             book.store.unit_of_work(), changes={"no.such": 1}, actor="r", reason="x", clock=CLOCK
         )
-    assert error.value.code == "UNKNOWN_PARAMETER"
+    assert (error.value.rule, error.value.field) == ("UNKNOWN_PARAMETER", "no.such")
     with pytest.raises(CreditlinkError) as error:
         stop_shadow(book.store.unit_of_work(), actor="r", reason="x", clock=CLOCK)
     assert error.value.rule == "SHADOW_RUNNING"

@@ -77,10 +77,13 @@ def test_stored_text_reads_back_to_the_same_set() -> None:
 
 
 def test_an_unknown_parameter_is_named() -> None:
-    with pytest.raises(UnknownParameter) as raised:
+    # Looked up, it is not found; given as a change, it is invalid input naming it.
+    with pytest.raises(UnknownParameter):
+        DEFAULTS.get("linkage.watch_dpds")
+    with pytest.raises(InvalidInput) as raised:
         DEFAULTS.changed({"linkage.watch_dpds": "2"})
-    assert "linkage.watch_dpds" in str(raised.value)
-    assert "linkage.watch_dpd" in str(raised.value)  # the suggestion
+    assert (raised.value.field, raised.value.rule) == ("linkage.watch_dpds", "UNKNOWN_PARAMETER")
+    assert "did you mean linkage.watch_dpd" in raised.value.message  # the suggestion
 
 
 @pytest.mark.parametrize(

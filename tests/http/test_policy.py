@@ -80,7 +80,14 @@ def test_only_a_risk_admin_sets_parameters_with_a_reason_and_the_history_shows_i
         json={"changes": {"linkage.nope": "5"}, "reason": "x"},
         headers=auth(keys.risk_admin),
     )
-    assert_problem(unknown, 404, "UNKNOWN_PARAMETER", "name")  # the core says: not found
+    # A name in the body is input: 422, naming it (not 404, as for a resource not found).
+    assert_problem(unknown, 422, "UNKNOWN_PARAMETER", "linkage.nope")
+    backwards = client.post(
+        "/parameters",
+        json={"changes": {"linkage.watch_dpd": "10"}, "reason": "x"},
+        headers=auth(keys.risk_admin),
+    )
+    assert_problem(backwards, 422, "LINKAGE_ORDER", "linkage.watch_dpd")
     made = client.post("/parameters", json=change, headers=auth(keys.risk_admin))
     assert made.status_code == 201, made.text
     assert (made.json()["version"], made.json()["parameters"]["linkage.restrict_dpd"]) == (2, "5")

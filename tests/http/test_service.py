@@ -14,7 +14,7 @@ from creditlink.bootstrap import Book
 from creditlink.domain.errors import InvalidInput
 from creditlink.interfaces.http import app as app_module
 from creditlink.interfaces.http.app import THREADS_ENV, create_app, threads_from_environment
-from tests.http.conftest import PROBLEM, auth
+from tests.http.conftest import PROBLEM, assert_problem, auth
 from tests.service import Keys
 
 
@@ -82,6 +82,18 @@ def test_unknown_paths_and_methods_are_problems_too(client: TestClient) -> None:
     assert wrong_method.status_code == 405
     assert wrong_method.json()["title"] == "Method Not Allowed"
     assert wrong_method.headers["allow"]
+
+
+def test_a_body_that_is_not_json_or_not_utf8_is_a_problem_naming_the_body(
+    client: TestClient, keys: Keys
+) -> None:
+    headers = auth(keys.operator, **{"Idempotency-Key": "k1", "Content-Type": "application/json"})
+    path = "/customers/c1/paylater/purchases"
+    cut = client.post(path, content=b'{"ref": "q", "amount_fen": 100', headers=headers)
+    body = assert_problem(cut, 422, "JSON_INVALID", "body")
+    assert body["errors"][0]["location"] == "body"
+    latin = client.post(path, content='{"ref": "caf\xe9"}'.encode("latin-1"), headers=headers)
+    assert_problem(latin, 422, "BODY_INVALID", "body")
 
 
 def test_a_server_error_says_nothing_of_its_cause(

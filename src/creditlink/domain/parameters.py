@@ -9,6 +9,7 @@ version, and `diff()` says what differs between two versions.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import re
 from collections.abc import Callable, Mapping
@@ -397,6 +398,7 @@ def definition(name: str) -> tuple[str, Definition]:
         return _DEFINITIONS[name]
     except KeyError:
         close = [known for known in _DEFINITIONS if name.split(".")[-1] in known]
+        close = close or difflib.get_close_matches(name, _DEFINITIONS, n=3, cutoff=0.8)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise UnknownParameter(
             f"unknown parameter {name!r}{hint}; `creditlink params show` lists them",
@@ -642,8 +644,23 @@ class ParameterSet:
             raise InvalidInput(
                 "name at least one parameter to change", field="name", rule="PARAMETER_REQUIRED"
             )
+        for name in changes:
+            if name not in _DEFINITIONS:  # a name given as input: invalid, not a lookup
+                try:
+                    definition(name)
+                except UnknownParameter as unknown:
+                    raise InvalidInput(
+                        unknown.message, field=name, rule="UNKNOWN_PARAMETER"
+                    ) from None
         updates = {definition(name)[0]: parse_value(name, raw) for name, raw in changes.items()}
-        values = dataclasses.replace(self.values, **updates)
+        try:
+            values = dataclasses.replace(self.values, **updates)
+        except InvalidInput as refused:
+            # A rule across parameters names one of them; name the one this change sets.
+            named = [n for n in _CROSS_CHECKED.get(refused.rule, ()) if n in changes]
+            if not named or refused.field in named:
+                raise
+            raise InvalidInput(refused.message, field=named[0], rule=refused.rule) from None
         _check_grades_and_periods(values)
         return ParameterSet(version=self.version + 1, values=values)
 
@@ -666,6 +683,15 @@ class ParameterSet:
         ]
 
 
+# The parameters each rule across parameters reads (Parameters.__post_init__).
+_CROSS_CHECKED = {
+    "LINKAGE_ORDER": (
+        "linkage.watch_dpd",
+        "linkage.restrict_dpd",
+        "linkage.freeze_dpd",
+        "write_off_dpd",
+    ),
+}
 INSTALLMENT_PERIODS = (3, 6, 9, 12)  # DOMAIN.md section 3: the plans there can be
 
 

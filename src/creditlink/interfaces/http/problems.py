@@ -164,6 +164,8 @@ def _field_error(item: Mapping[str, Any]) -> dict[str, str]:
     where = location[0] if location else "body"
     path = location[1:] if where in {"body", "query", "path", "header", "cookie"} else location
     field = ".".join(path)
+    if item.get("type") == "json_invalid":
+        field = "body"  # the location after it is an offset in the text, not a field
     if where == "header" and field.lower() == IDEMPOTENCY_HEADER.lower():
         field = IDEMPOTENCY_HEADER
     return {
@@ -177,6 +179,19 @@ def _field_error(item: Mapping[str, Any]) -> dict[str, str]:
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 400:
+        # FastAPI's answer to a body it cannot decode at all (not UTF-8, say): a bad body,
+        # answered as every other one is.
+        return problem(
+            request,
+            422,
+            f"body: {detail}; send JSON encoded as UTF-8",
+            rule="BODY_INVALID",
+            field="body",
+            errors=[
+                {"field": "body", "location": "body", "rule": "BODY_INVALID", "detail": detail}
+            ],
+        )
     return problem(request, error.status_code, detail, headers=error.headers)
 
 
