@@ -561,3 +561,69 @@ def test_shadow_backtest_and_incidents_from_the_command_line(
     )
     assert code == 0, err
     assert "Candidate 1 stopped" in out
+
+
+def test_refusals_found_by_review_name_the_option_and_the_rule(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str, tmp_path: Path
+) -> None:
+    # A negative value reaches the parameter's rule instead of being read as an option.
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "params",
+        "set",
+        "linkage.restrict_dpd",
+        "-3",
+        "--reason",
+        "x",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "linkage.restrict_dpd" in err
+    assert "PARAMETER_RANGE" in err
+    # A quote below the smallest loan (500.00 by default) would be a draw declined.
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "loan",
+        "quote",
+        "--amount",
+        "100.00",
+        "--term",
+        "3",
+        "--method",
+        "equal_installment",
+        "--rate",
+        "0.0005",
+        "--date",
+        "2026-01-15",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "amount" in err
+    assert "BELOW_LOAN_MINIMUM" in err
+    # A lines file that cannot be written is the user's to fix, not an internal error.
+    nowhere = str(tmp_path / "no" / "such" / "lines.csv")
+    code, _, err = cli(capsys, monkeypatch, "portfolio", "ecl", "--lines", nowhere, "--db", db)
+    assert code == 1
+    assert "lines" in err
+    assert "FILE_WRITABLE" in err
+    # The twin's policy file is named as the option it came with.
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "simulate",
+        "--out",
+        str(tmp_path / "twin"),
+        "--customers",
+        "10",
+        "--months",
+        "1",
+        "--policy",
+        str(tmp_path / "nope.yaml"),
+    )
+    assert code == 1
+    assert "policy" in err
+    assert "FILE_READABLE" in err

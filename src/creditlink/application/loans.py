@@ -85,8 +85,16 @@ def quote_loan(
     on: date,
     parameters: ParameterSet,
 ) -> Quote:
-    """The schedule and APR an agent shows before a draw; refuses an APR above the cap."""
+    """The schedule and APR an agent shows before a draw; refuses an APR above the cap, and
+    an amount below the smallest draw (a draw of it would be declined)."""
     check_terms(amount_fen=amount_fen, term_months=term_months, parameters=parameters)
+    smallest = parameters.values.loan_min_amount
+    if amount_fen < smallest:
+        raise InvalidInput(
+            f"{format_fen(amount_fen)} is below the smallest loan, {format_fen(smallest)}",
+            field="amount",
+            rule="BELOW_LOAN_MINIMUM",
+        )
     apr = loan_apr(daily_rate)
     if apr > parameters.values.apr_cap:
         raise Conflict(

@@ -42,7 +42,7 @@ def show(
     )
 
 
-@app.command("set")
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(
     name: Annotated[str, typer.Argument(help="Dotted name, e.g. loan.penalty_multiplier.")],
     value: Annotated[str, typer.Argument(help="New value, e.g. 1.5 or grocery,pharmacy.")],
@@ -133,9 +133,10 @@ def diff(
     )
 
 
-def read_candidate(path: Path) -> dict[str, object]:
+def read_candidate(path: Path, *, field: str = "candidate") -> dict[str, object]:
     """A candidate file: YAML or JSON mapping dotted parameter names to values, at the top
-    or under `parameters:` (the form scenario files use)."""
+    or under `parameters:` (the form scenario files use). Errors name `field`, the option
+    the file came with."""
     import yaml
 
     from creditlink.domain.errors import InvalidInput
@@ -144,18 +145,18 @@ def read_candidate(path: Path) -> dict[str, object]:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InvalidInput(
-            f"cannot read {path}: {error.strerror}", field="candidate", rule="FILE_READABLE"
+            f"cannot read {path}: {error.strerror}", field=field, rule="FILE_READABLE"
         ) from error
     except yaml.YAMLError as error:
         raise InvalidInput(
-            f"{path} is not YAML or JSON: {error}", field="candidate", rule="FILE_PARSES"
+            f"{path} is not YAML or JSON: {error}", field=field, rule="FILE_PARSES"
         ) from error
     if isinstance(document, dict) and isinstance(document.get("parameters"), dict):
         document = document["parameters"]
     if not isinstance(document, dict) or not document:
         raise InvalidInput(
             f"{path} must map parameter names to values, e.g. `linkage.restrict_dpd: 2`",
-            field="candidate",
+            field=field,
             rule="CANDIDATE_MAPPING",
         )
     return {str(name): value for name, value in document.items()}

@@ -177,9 +177,17 @@ def _write_lines(lines: list[EclLine], path: str) -> None:
     import dataclasses
     from pathlib import Path
 
+    from creditlink.domain.errors import InvalidInput
+
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
-    with partial.open("w", newline="", encoding="utf-8") as handle:
+    try:
+        handle = partial.open("w", newline="", encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot write {target}: {error.strerror}", field="lines", rule="FILE_WRITABLE"
+        ) from error
+    with handle:
         fields = [f.name for f in dataclasses.fields(lines[0])] if lines else ["customer_id"]
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()

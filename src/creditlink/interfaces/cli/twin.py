@@ -22,7 +22,7 @@ def _policy_from_file(path: Path) -> Policy:
     from creditlink.interfaces.cli.params import read_candidate
     from creditlink.simulation.twin.engine import Policy
 
-    return Policy(path.stem, changes=read_candidate(path))
+    return Policy(path.stem, changes=read_candidate(path, field="policy"))
 
 
 def _run(
