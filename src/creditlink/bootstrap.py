@@ -10,11 +10,13 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from creditlink.adapters.clock import SystemClock
 from creditlink.adapters.memory import MemoryStore
 from creditlink.application.parameters import ensure_parameters
 from creditlink.application.ports import Clock, Store
+from creditlink.domain.errors import NotFound
 
 DEFAULT_DATABASE_URL = "sqlite:///creditlink.db"
 DATABASE_ENV = "CREDITLINK_DB"
@@ -45,12 +47,25 @@ class Book:
     url: str
 
 
-def open_book(url: str | None = None, *, clock: Clock | None = None) -> Book:
-    """Open (creating and migrating on first use) the book at `url`."""
+def open_book(
+    url: str | None = None, *, clock: Clock | None = None, existing: bool = False
+) -> Book:
+    """Open (creating and migrating on first use) the book at `url`. With `existing`, a
+    SQLite book that is not there is refused rather than made: a command that only reads
+    must not answer a mistyped path with a new, empty book (that "verifies")."""
     from creditlink.adapters.sql.engine import normalise_url
     from creditlink.adapters.sql.store import SqlStore
 
     resolved = normalise_url(database_url(url))
+    if existing and resolved.startswith("sqlite:///"):
+        path = Path(resolved.removeprefix("sqlite:///").split("?", 1)[0])
+        if str(path) not in ("", ":memory:") and not path.exists():
+            raise NotFound(
+                f"there is no book at {path}: check --db (or {DATABASE_ENV}); commands that "
+                "change a book create it",
+                field="db",
+                rule="BOOK_EXISTS",
+            )
     clock = clock or SystemClock()
     store = SqlStore(resolved)
     ensure_parameters(store.unit_of_work(), clock=clock)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from creditlink.bootstrap import open_book
 from creditlink.interfaces.cli.main import app, run
 from tests.conftest import national_id
 
@@ -32,9 +33,16 @@ def cli(
     return code, captured.out, captured.err
 
 
+def _new_book(path: Path) -> str:
+    """A new, empty book at `path` (commands that only read refuse a path with none)."""
+    url = f"sqlite:///{path}"
+    open_book(url).store.dispose()
+    return url
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.db'}"
+    return _new_book(tmp_path / "cli.db")
 
 
 def add(
@@ -93,8 +101,9 @@ def test_help_does_not_load_the_database_libraries() -> None:
 
 
 def test_init_creates_the_book_and_is_safe_to_repeat(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    db = f"sqlite:///{tmp_path / 'new.db'}"  # no book there yet
     code, out, _ = cli(capsys, monkeypatch, "init", "--db", db)
     assert code == 0
     assert "created or migrated" in out
@@ -330,7 +339,7 @@ def test_the_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
             "show",
             "nobody",
             "--db",
-            f"sqlite:///{tmp_path / 'x.db'}",
+            _new_book(tmp_path / "x.db"),
         ],
         capture_output=True,
         text=True,
@@ -627,3 +636,15 @@ def test_refusals_found_by_review_name_the_option_and_the_rule(
     assert code == 1
     assert "policy" in err
     assert "FILE_READABLE" in err
+
+
+def test_a_read_of_a_book_that_is_not_there_is_refused_and_makes_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo" / "book.db"
+    for args in (["ledger", "verify"], ["params", "history"], ["customer", "list"]):
+        code, out, err = cli(capsys, monkeypatch, *args, "--db", f"sqlite:///{missing}")
+        assert code == 1, out
+        assert "BOOK_EXISTS" in err
+        assert str(missing) in err
+    assert not missing.parent.exists()

@@ -60,7 +60,7 @@ def list_(db: Db = None, as_json: Json = False) -> None:
     from creditlink.application.apikeys import list_api_keys
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     rows = [
         {
             "key_id": key.key_id,

@@ -141,7 +141,7 @@ def show(
     from creditlink.bootstrap import open_book
     from creditlink.interfaces.cli.views import customer_data
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     day = view_date(on, book)
     data = customer_data(show_customer(book.store.reader(), customer_id=customer_id, on=day))
     if as_json:
@@ -204,7 +204,7 @@ def list_(
     from creditlink.application.customers import list_customers
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     found = list_customers(book.store.reader(), offset=offset, limit=limit)
     rows = [
         {

@@ -22,7 +22,7 @@ def verify(db: Db = None, as_json: Json = False) -> None:
     from creditlink.bootstrap import open_book
     from creditlink.interfaces.cli.views import report_data
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     report = verify_ledger(book.store.reader())
     data = report_data(report)
     if as_json:

@@ -26,7 +26,7 @@ def show(
     from creditlink.bootstrap import open_book
     from creditlink.domain.parameters import definitions
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     parameters = parameter_set(book.store.reader(), version=version)
     values = parameters.as_text()
     if as_json:
@@ -78,7 +78,7 @@ def history(db: Db = None, as_json: Json = False) -> None:
     from creditlink.application.parameters import parameter_history
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     rows = [
         {
             "version": item.version,
@@ -114,7 +114,7 @@ def diff(
     from creditlink.application.parameters import parameter_set
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     before = parameter_set(book.store.reader(), version=first)
     after = parameter_set(book.store.reader(), version=second)
     changes = before.diff(after)
@@ -272,7 +272,7 @@ def shadow_report(
     from creditlink.application.challenger import shadow_report as report_of
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     report = report_of(book.store.reader(), candidate_id=candidate)
     if as_json:
         print_json(report)
@@ -298,7 +298,7 @@ def backtest(
     from creditlink.bootstrap import open_book
     from creditlink.domain.calendar import parse_date
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     report = run_backtest(
         book.store.reader(),
         changes=read_candidate(candidate),
@@ -323,7 +323,7 @@ def incidents(db: Db = None, as_json: Json = False) -> None:
     from creditlink.application.emergency import list_incidents
     from creditlink.bootstrap import open_book
 
-    book = open_book(db)
+    book = open_book(db, existing=True)
     found = list_incidents(book.store.reader())
     rows = [
         {

@@ -112,7 +112,7 @@ def _date(text: str | None, db: str | None, *, job: bool) -> date:
     from creditlink.domain.calendar import parse_date
 
     on = parse_date(text, field="on") if text else None
-    book = open_book(db)
+    book = open_book(db, existing=True)
     try:
         rule = dates.job_date if job else dates.report_date
         return rule(book.store.reader(), on, today=book.clock.today())
