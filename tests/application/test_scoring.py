@@ -142,8 +142,9 @@ def test_an_unknown_model_falls_back_to_rules_and_says_so(book: Book) -> None:
     result = apply(book, "f1", 21, birth="19891231")
     decision = result.decision  # type: ignore[attr-defined]
     assert decision.outcome == "APPROVE"
-    assert "RULES_ONLY_FALLBACK" in decision.reasons
+    assert decision.reasons == ()  # DOMAIN.md section 6: an APPROVE has no reasons
     assert decision.model_version == "rules-only"
     view = show_customer(book.store.reader(), customer_id="f1", on=START)
     assert view.customer.score is not None
     assert view.customer.score.grade == "D"
+    assert view.customer.score.reasons == ("RULES_ONLY_FALLBACK",)  # where it says so

@@ -138,9 +138,9 @@ def apply_for_credit(
         )
         offer = offer_of(customer, score, parameters)
         approved = offer.loan_daily_rate is not None and offer.joint_limit_fen > 0
+        # Reasons are failed rules only, and an APPROVE has none (DOMAIN.md section 6): a
+        # rules-only fallback says so in the decision's model_version and the score's reasons.
         reasons: tuple[str, ...] = () if approved else ("SCORE_BELOW_CUTOFF",)
-        if score.model_version == "rules-only":
-            reasons += ("RULES_ONLY_FALLBACK",)
         decision = DecisionRecord(
             on=on,
             customer_id=customer.customer_id,
