@@ -107,6 +107,13 @@ def test_an_unknown_parameter_is_named() -> None:
         ),
         ("limit.income_multiple_by_grade", "A:3,E:1", "GRADE_HAS_BAND"),
         ("paylater.installment_fee_rates", "3:0.025,5:0.1", "INSTALLMENT_PERIODS"),
+        ("loan.terms", "3,7", "LOAN_TERMS"),
+        ("paylater.min_payment_rate", "0.10", "PARAMETER_UNCHANGED"),
+        (
+            "paylater.blocked_categories",
+            "gambling,securities,cryptocurrency,cash_withdrawal",
+            "PARAMETER_UNCHANGED",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_the_parameter(name: str, value: object, rule: str) -> None:
@@ -131,3 +138,8 @@ def test_a_set_may_offer_fewer_plans_and_grades_but_never_price_a_grade_without_
         }
     )
     assert list(two.values.score_grade_bands) == ["A", "B"]
+
+
+def test_an_equal_value_written_otherwise_keeps_the_text_in_force() -> None:
+    after = DEFAULTS.changed({"paylater.min_payment_rate": "0.1000", "paylater.grace_days": "10"})
+    assert [change.name for change in DEFAULTS.diff(after)] == ["paylater.grace_days"]

@@ -652,7 +652,20 @@ class ParameterSet:
                     raise InvalidInput(
                         unknown.message, field=name, rule="UNKNOWN_PARAMETER"
                     ) from None
-        updates = {definition(name)[0]: parse_value(name, raw) for name, raw in changes.items()}
+        updates = {}
+        for name, raw in changes.items():
+            attribute = definition(name)[0]
+            value = parse_value(name, raw)
+            current = getattr(self.values, attribute)
+            # An equal value written otherwise (0.10 for 0.1) keeps the text in force.
+            updates[attribute] = current if value == current else value
+        if all(value is getattr(self.values, a) for a, value in updates.items()):
+            raise InvalidInput(
+                f"{', '.join(changes)}: already in force with these values; a new version "
+                "must change something",
+                field=next(iter(changes)),
+                rule="PARAMETER_UNCHANGED",
+            )
         try:
             values = dataclasses.replace(self.values, **updates)
         except InvalidInput as refused:
@@ -693,6 +706,7 @@ _CROSS_CHECKED = {
     ),
 }
 INSTALLMENT_PERIODS = (3, 6, 9, 12)  # DOMAIN.md section 3: the plans there can be
+LOAN_TERMS = (3, 6, 12)  # DOMAIN.md section 4: the loan terms there can be
 
 
 def _check_grades_and_periods(values: Parameters) -> None:
@@ -700,7 +714,7 @@ def _check_grades_and_periods(values: Parameters) -> None:
     so that a version stored before a check was added still loads): score bands fall from
     grade A down; a grade priced or limited has a score band (below the lowest band a
     customer is grade E, and E is declined: DOMAIN.md section 6); installment plans have
-    periods DOMAIN.md section 3 offers."""
+    periods DOMAIN.md section 3 offers, and loans terms section 4 offers."""
     bands = values.score_grade_bands
     grades = sorted(bands)
     for higher, lower in itertools.pairwise(grades):
@@ -724,6 +738,13 @@ def _check_grades_and_periods(values: Parameters) -> None:
                     field=name,
                     rule="GRADE_HAS_BAND",
                 )
+    for months in values.loan_terms:
+        if months not in LOAN_TERMS:
+            raise InvalidInput(
+                f"loans run {', '.join(map(str, LOAN_TERMS))} months, not {months}",
+                field="loan.terms",
+                rule="LOAN_TERMS",
+            )
     offered = values.paylater_installment_fee_rates
     for periods in offered:
         if periods not in INSTALLMENT_PERIODS:
