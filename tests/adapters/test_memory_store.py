@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -85,51 +86,82 @@ def busy_book(*, closed_through: date = START + timedelta(days=44), checked: boo
         add_customer(
             book.store, customer_id, joint=5_000_000, cap_paylater=3_000_000, sequence=number
         )
+    # Each day's operations, then its close: a book's first close may not fall behind them.
+    days: dict[int, list[Callable[[], object]]] = {offset: [] for offset in range(4)}
     for offset in (0, 1, 3):
         for number, customer_id in enumerate(CUSTOMERS[:5]):
-            on = START + timedelta(days=offset)
-            _buy(book, customer_id, f"p{customer_id}-{offset}", 10_000 * (number + 1), on)
-    paylater.convert_to_installments(
-        book.store.unit_of_work(),
-        customer_id="c0",
-        plan_ref="plan1",
-        periods=3,
-        on=START + timedelta(days=3),
-        idempotency_key="plan1",
-        purchase_ref="pc0-3",
+            days[offset].append(
+                functools.partial(
+                    _buy,
+                    book,
+                    customer_id,
+                    f"p{customer_id}-{offset}",
+                    10_000 * (number + 1),
+                    START + timedelta(days=offset),
+                )
+            )
+    days[3].append(
+        functools.partial(
+            paylater.convert_to_installments,
+            book.store.unit_of_work(),
+            customer_id="c0",
+            plan_ref="plan1",
+            periods=3,
+            on=START + timedelta(days=3),
+            idempotency_key="plan1",
+            purchase_ref="pc0-3",
+        )
     )
-    paylater.refund(
-        book.store.unit_of_work(),
-        customer_id="c1",
-        purchase_ref="pc1-1",
-        amount_fen=5_000,
-        on=START + timedelta(days=3),
-        idempotency_key="refund1",
+    days[3].append(
+        functools.partial(
+            paylater.refund,
+            book.store.unit_of_work(),
+            customer_id="c1",
+            purchase_ref="pc1-1",
+            amount_fen=5_000,
+            on=START + timedelta(days=3),
+            idempotency_key="refund1",
+        )
     )
-    _draw(book, "c2", "L1", 300_000, START + timedelta(days=1))
-    _draw(book, "c2", "L2", 200_000, START + timedelta(days=2))
-    _draw(book, "c3", "L3", 150_000, START)
-    _draw(book, "c0", "L4", 100_000, START + timedelta(days=3))
-    change_limits(
-        book.store.unit_of_work(),
-        customer_id="c4",
-        on=START,
-        actor="risk",
-        reason="review",
-        clock=CLOCK,
-        joint_limit_fen=6_000_000,
+    for customer_id, ref, amount, offset in (
+        ("c2", "L1", 300_000, 1),
+        ("c2", "L2", 200_000, 2),
+        ("c3", "L3", 150_000, 0),
+        ("c0", "L4", 100_000, 3),
+    ):
+        days[offset].append(
+            functools.partial(_draw, book, customer_id, ref, amount, START + timedelta(days=offset))
+        )
+    days[0].append(
+        functools.partial(
+            change_limits,
+            book.store.unit_of_work(),
+            customer_id="c4",
+            on=START,
+            actor="risk",
+            reason="review",
+            clock=CLOCK,
+            joint_limit_fen=6_000_000,
+        )
     )
-    grant_temporary_limit(
-        book.store.unit_of_work(),
-        customer_id="c5",
-        amount_fen=500_000,
-        on=START,
-        expires_on=START + timedelta(days=10),
-        actor="risk",
-        reason="holiday",
-        clock=CLOCK,
+    days[0].append(
+        functools.partial(
+            grant_temporary_limit,
+            book.store.unit_of_work(),
+            customer_id="c5",
+            amount_fen=500_000,
+            on=START,
+            expires_on=START + timedelta(days=10),
+            actor="risk",
+            reason="holiday",
+            clock=CLOCK,
+        )
     )
-    _close(book, START, closed_through)
+    for offset, operations in days.items():
+        for operation in operations:
+            operation()
+        close_day(book.store, on=START + timedelta(days=offset), clock=CLOCK)
+    _close(book, START + timedelta(days=len(days)), closed_through)
     return book
 
 

@@ -80,10 +80,15 @@ def history(book: Book) -> date:
     add_customer(book.store, "c1")
     with book.store.reader() as uow:
         statement_day = uow.paylater.get("c1").statement_day
+    day = FIRST  # each day is closed after its purchases
     for n in range(BOUGHT):
-        buy(book, f"p{n}", amount(n), FIRST + timedelta(days=n // 2))
+        on = FIRST + timedelta(days=n // 2)
+        if on > day:
+            close_through(book, day, on - timedelta(days=1))
+            day = on
+        buy(book, f"p{n}", amount(n), on)
     first_statement = statement_on_or_after(FIRST + timedelta(days=BOUGHT // 2), statement_day)
-    close_through(book, FIRST, first_statement)
+    close_through(book, day, first_statement)
     paid = paylater.repay(
         book.store.unit_of_work(),
         customer_id="c1",

@@ -200,3 +200,17 @@ def test_no_operation_is_taken_while_a_date_is_being_closed(book: Book) -> None:
     report = close_day(book.store, on=date(2026, 1, 5), clock=CLOCK)
     assert not report.already_closed
     buy(book, "c1", 100, date(2026, 1, 6), "after")
+
+
+def test_a_first_close_may_not_fall_behind_the_operations_of_the_book(book: Book) -> None:
+    """A book never closed takes operations of any date; its first close may not leave any of
+    them dated after the date it closes (the review closed 1 January behind November's)."""
+    add_customer(book.store, "c1")
+    buy(book, "c1", 100, date(2026, 1, 10), "p1")
+    with pytest.raises(DateOutOfOrder) as behind:
+        close_day(book.store, on=date(2026, 1, 9), clock=CLOCK)
+    assert behind.value.rule == "EOD_IN_ORDER"
+    assert "2026-01-10" in str(behind.value)
+    with book.store.reader() as uow:
+        assert uow.eod.latest() is None  # nothing was marked
+    assert not close_day(book.store, on=date(2026, 1, 10), clock=CLOCK).already_closed

@@ -806,6 +806,11 @@ class _CloseOfDay:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
+    def latest_operation_date(self) -> date | None:
+        days = [d.on for d in self._state.decisions]
+        days += [e.draft.business_date for e in self._state.entries]
+        return max(days, default=None)
+
     def _days(self) -> tuple[date | None, date | None]:
         """(the latest date closing or closed, the last date closed), worked out again only
         after the log changes: every operation asks."""

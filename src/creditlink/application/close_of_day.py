@@ -58,6 +58,16 @@ def close_day(
             return DayReport(on=on, already_closed=True)
         last = uow.eod.last_closed()
         parameters = current_parameters(uow)
+        latest_operation = uow.eod.latest_operation_date() if last is None else None
+    if latest_operation is not None and on < latest_operation:
+        # A book never closed took operations of any date; its first close may not leave
+        # any of them after the closed date (they would be dated in a closed past).
+        raise DateOutOfOrder(
+            f"cannot close {on.isoformat()} first: the book holds operations dated up to "
+            f"{latest_operation.isoformat()}, so its first close is on or after that date",
+            field="date",
+            rule="EOD_IN_ORDER",
+        )
     if last is not None and on != last + timedelta(days=1):
         raise DateOutOfOrder(
             f"cannot close {on.isoformat()}: the last closed date is {last.isoformat()}, so "

@@ -341,6 +341,11 @@ class CloseOfDayLog(Protocol):
 
     def is_closed(self, on: date) -> bool: ...
 
+    def latest_operation_date(self) -> date | None:
+        """The latest business date of any decision or journal entry (None on an empty
+        book): a book's first close may not fall before it."""
+        ...
+
     def mark_closing(self, on: date, *, at: datetime) -> None:
         """Mark `on` as being closed, before its close starts (kept after a crash)."""
         ...

@@ -1133,6 +1133,14 @@ class _CloseOfDay:
         )
         return row is not None and row[0] == "closed"
 
+    def latest_operation_date(self) -> date | None:
+        found = [
+            self._c.execute(sa.select(sa.func.max(table.c.business_date))).scalar()
+            for table in (decisions, journal_entries)
+        ]
+        days = [day for day in found if day is not None]
+        return max(days) if days else None
+
     def mark_closing(self, on: date, *, at: datetime) -> None:
         self._state.forget()
         row = self._d.one(
