@@ -71,7 +71,8 @@ def business_date(on: date | None, book: Book) -> date:
     `--on`); the use case refuses any other."""
     if on is not None:
         return on
-    return open_business_date(book.store.reader(), today=book.clock.today())
+    # One statement (the book state's row): no BEGIN and COMMIT around it, on a hot path.
+    return open_business_date(book.store.reader(autocommit=True), today=book.clock.today())
 
 
 def view_date(on: date | None, book: Book) -> date:
