@@ -80,11 +80,9 @@ def report_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:
     """The date a whole-book report is taken as of: `on`, or the last closed date (what the
     close of day has brought up to date; `today` on a book never closed). A date before the
     last close is refused, as for views."""
-    with uow:
-        latest = uow.eod.latest()
-    last = _last_closed(latest)
+    last, default = _last_closed(uow, today)
     if on is None:
-        return last if last is not None else today
+        return default
     if last is not None and on < last:
         raise InvalidInput(
             f"reports show the book as it stands, so they are dated from the last closed date "
@@ -102,22 +100,25 @@ def _open(latest: tuple[date, str] | None, today: date) -> date:
     return last if status == "closing" else last + timedelta(days=1)
 
 
-def _last_closed(latest: tuple[date, str] | None) -> date | None:
+def _last_closed(uow: UnitOfWork, today: date) -> tuple[date | None, date]:
+    """(the last date closed, None on a book never closed; the default date of reports and
+    jobs: that date, or `today`)."""
+    with uow:
+        latest = uow.eod.latest()
     if latest is None:
-        return None
+        return None, today
     last, status = latest
-    return last - timedelta(days=1) if status == "closing" else last
+    closed = last - timedelta(days=1) if status == "closing" else last
+    return closed, closed
 
 
 def job_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:
     """The date of a job that scores customers and reviews their limits: `on`, or the last
     closed date (`today` on a book never closed). Never after the last close: it would act
     on days whose close has not run, and date limit changes the book has not reached."""
-    with uow:
-        latest = uow.eod.latest()
-    last = _last_closed(latest)
+    last, default = _last_closed(uow, today)
     if on is None:
-        return last if last is not None else today
+        return default
     if last is not None and on > last:
         raise Conflict(
             f"{on.isoformat()} is not closed yet (the last close was {last.isoformat()}): "

@@ -644,17 +644,12 @@ class ParameterSet:
             raise InvalidInput(
                 "name at least one parameter to change", field="name", rule="PARAMETER_REQUIRED"
             )
-        for name in changes:
-            if name not in _DEFINITIONS:  # a name given as input: invalid, not a lookup
-                try:
-                    definition(name)
-                except UnknownParameter as unknown:
-                    raise InvalidInput(
-                        unknown.message, field=name, rule="UNKNOWN_PARAMETER"
-                    ) from None
         updates = {}
         for name, raw in changes.items():
-            attribute = definition(name)[0]
+            try:
+                attribute = definition(name)[0]
+            except UnknownParameter as unknown:  # a name given as input: invalid, not a lookup
+                raise InvalidInput(unknown.message, field=name, rule="UNKNOWN_PARAMETER") from None
             value = parse_value(name, raw)
             current = getattr(self.values, attribute)
             # An equal value written otherwise (0.10 for 0.1) keeps the text in force.
@@ -738,21 +733,20 @@ def _check_grades_and_periods(values: Parameters) -> None:
                     field=name,
                     rule="GRADE_HAS_BAND",
                 )
-    for months in values.loan_terms:
-        if months not in LOAN_TERMS:
-            raise InvalidInput(
-                f"loans run {', '.join(map(str, LOAN_TERMS))} months, not {months}",
-                field="loan.terms",
-                rule="LOAN_TERMS",
-            )
-    offered = values.paylater_installment_fee_rates
-    for periods in offered:
-        if periods not in INSTALLMENT_PERIODS:
-            raise InvalidInput(
-                f"plans have {', '.join(map(str, INSTALLMENT_PERIODS))} periods, not {periods}",
-                field="paylater.installment_fee_rates",
-                rule="INSTALLMENT_PERIODS",
-            )
+    for name, offered, allowed, what, rule in (
+        ("loan.terms", values.loan_terms, LOAN_TERMS, "loans run {} months", "LOAN_TERMS"),
+        (
+            "paylater.installment_fee_rates",
+            values.paylater_installment_fee_rates,
+            INSTALLMENT_PERIODS,
+            "plans have {} periods",
+            "INSTALLMENT_PERIODS",
+        ),
+    ):
+        for count in offered:
+            if count not in allowed:
+                listed = ", ".join(map(str, allowed))
+                raise InvalidInput(f"{what.format(listed)}, not {count}", field=name, rule=rule)
 
 
 DEFAULTS = ParameterSet(version=1)
