@@ -78,3 +78,20 @@ def test_an_unknown_role_is_refused(
     assert code == 1
     assert "ROLE_KNOWN" in err
     assert out == ""
+
+
+def test_service_forget_answers_refuses_no_retention_and_reports_what_it_dropped(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,  # noqa: F811
+) -> None:
+    assert cli(capsys, monkeypatch, "init", "--db", db)[0] == 0
+    code, _, err = cli(
+        capsys, monkeypatch, "service", "forget-answers", "--older-than-days", "0", "--db", db
+    )
+    assert code == 1
+    assert "older_than_days" in err
+    assert "ANSWERS_KEPT_DAYS_MIN" in err
+    code, out, err = cli(capsys, monkeypatch, "service", "forget-answers", "--db", db, "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"forgotten": 0, "older_than_days": 30}

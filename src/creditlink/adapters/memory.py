@@ -1186,3 +1186,14 @@ class _Responses:
         responses[response.idempotency_key] = response
         self._undo.append(lambda: responses.pop(response.idempotency_key))
         return True
+
+    def forget_kept_before(self, at: datetime, *, limit: int) -> int:
+        responses = self._state.responses
+        old = sorted(
+            (kept for kept in responses.values() if kept.created_at < at),
+            key=lambda kept: kept.created_at,
+        )[:limit]
+        for kept in old:
+            del responses[kept.idempotency_key]
+        self._undo.append(lambda: responses.update({kept.idempotency_key: kept for kept in old}))
+        return len(old)

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.parameters import require_reason
@@ -28,6 +28,7 @@ from creditlink.application.ports import (
     ApiKeyRecord,
     AuditRecord,
     Clock,
+    Store,
     StoredResponse,
     UnitOfWork,
 )
@@ -202,3 +203,55 @@ def _label(text: str) -> str:
     if any(not character.isprintable() for character in label):
         raise InvalidInput("must be printable characters only", field="label", rule="LABEL_FORMAT")
     return label
+
+
+ANSWERS_KEPT_DAYS_MIN = 1
+ANSWERS_FORGOTTEN_PER_TRANSACTION = 5_000
+
+
+def forget_kept_answers(
+    store: Store,
+    *,
+    older_than_days: int,
+    actor: str,
+    clock: Clock,
+    batch_size: int = ANSWERS_FORGOTTEN_PER_TRANSACTION,
+) -> int:
+    """Drop the HTTP answers kept under Idempotency-Keys more than `older_than_days` ago, a
+    batch per transaction, and record in the audit log how many: returns how many.
+
+    Past that age a retry of a money-moving request is answered by its use case, which
+    replays its own first outcome under the same key (the key stays spent in the ledger and
+    the decisions; a plan is shown as it stands now); a retry of any other request runs
+    again. So the retention is how long a
+    client may retry a parameter change, an alert action or an onboarding and be sure it
+    runs once."""
+    if older_than_days < ANSWERS_KEPT_DAYS_MIN:
+        raise InvalidInput(
+            f"answers are kept at least {ANSWERS_KEPT_DAYS_MIN} day, not {older_than_days}",
+            field="older_than_days",
+            rule="ANSWERS_KEPT_DAYS_MIN",
+        )
+    at = clock.now()
+    before = at - timedelta(days=older_than_days)
+    forgotten = 0
+    while True:
+        with store.unit_of_work() as uow:
+            dropped = uow.responses.forget_kept_before(before, limit=batch_size)
+            uow.commit()
+        forgotten += dropped
+        if dropped < batch_size:
+            break
+    with store.unit_of_work() as uow:
+        uow.audit.record(
+            AuditRecord(
+                at=at,
+                actor=actor,
+                action="service.forget_answers",
+                subject="idempotent_responses",
+                reason=f"answers kept {older_than_days} days",
+                details={"before": before.isoformat(), "forgotten": forgotten},
+            )
+        )
+        uow.commit()
+    return forgotten

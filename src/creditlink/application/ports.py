@@ -465,6 +465,10 @@ class ResponseRepository(Protocol):
         with the same key got there first): returns whether it was kept."""
         ...
 
+    def forget_kept_before(self, at: datetime, *, limit: int) -> int:
+        """Drop at most `limit` responses kept before `at`, oldest first: how many."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""

@@ -1489,6 +1489,14 @@ _KEEP_RESPONSE_PG = (
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
 )
 
+# Oldest first, a batch at a time (`created_at` is indexed): a purge of months of answers
+# holds no long transaction.
+_FORGET_RESPONSES = (
+    "DELETE FROM idempotent_responses WHERE idempotency_key IN ("
+    "SELECT idempotency_key FROM idempotent_responses WHERE created_at < %s"
+    " ORDER BY created_at LIMIT %s)"
+)
+
 
 class _Responses:
     """Kept HTTP responses, on every money-moving request's path: straight to the driver."""
@@ -1529,6 +1537,9 @@ class _Responses:
             ),
         )
         return row is not None
+
+    def forget_kept_before(self, at: datetime, *, limit: int) -> int:
+        return self._d.run(_FORGET_RESPONSES, (self._d.timestamp_in(at), limit))
 
 
 class SqlUnitOfWork:

@@ -307,5 +307,5 @@ idempotent_responses = sa.Table(
     sa.Column("request", sa.String(300), nullable=False),
     sa.Column("status_code", sa.SmallInteger, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )

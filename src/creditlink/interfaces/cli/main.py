@@ -23,6 +23,7 @@ from creditlink.interfaces.cli import (
     portfolio,
     scenario,
     serve,
+    service,
     setup,
     twin,
 )
@@ -66,6 +67,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(params.app, name="params")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(scenario.app, name="scenario")
+app.add_typer(service.app, name="service")
 
 DEBUG_ENV = "CREDITLINK_DEBUG"
 
