@@ -86,6 +86,20 @@ def test_help_lists_the_commands(
         assert command in out
 
 
+def test_a_command_help_wraps_at_the_terminal_not_at_the_source(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = cli(capsys, monkeypatch, "ledger", "verify", "--help")  # 200 columns
+    assert code == 0
+    # The docstring breaks this sentence twice at 100 columns of source.
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert any(
+        "each account's stored balance equal to the sum of its entries, and each customer's"
+        " receivables equal" in line
+        for line in lines
+    ), out
+
+
 def test_help_does_not_load_the_database_libraries() -> None:
     probe = (
         "import sys\n"

@@ -5,6 +5,7 @@ Heavy libraries (SQLAlchemy, Alembic) are imported inside commands, so `--help` 
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -68,6 +69,22 @@ app.add_typer(params.app, name="params")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(service.app, name="service")
+
+
+def _paragraphs_as_lines(commands: typer.Typer) -> None:
+    """Docstrings are wrapped at the source's width, and typer keeps their line breaks, which
+    the terminal then breaks again mid-sentence. Each paragraph becomes one line, for the
+    terminal to wrap at its own width."""
+    for info in commands.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            paragraphs = inspect.cleandoc(info.callback.__doc__).split("\n\n")
+            info.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _paragraphs_as_lines(group.typer_instance)
+
+
+_paragraphs_as_lines(app)
 
 DEBUG_ENV = "CREDITLINK_DEBUG"
 
