@@ -203,3 +203,34 @@ def test_more_than_the_payoff_is_refused() -> None:
     )
     with pytest.raises(Exception, match="repays loan"):
         loan.repay(amount_fen=100_001, on=date(2026, 1, 10), penalty_multiplier=M)
+
+
+def test_a_fraction_of_a_fen_of_penalty_never_keeps_an_installment_unpaid() -> None:
+    loan = Loan.draw(
+        ref="L1",
+        customer_id="c1",
+        principal_fen=300_000,
+        term_months=3,
+        method=Method.EQUAL_PRINCIPAL,
+        daily_rate=RATE,
+        on=date(2026, 1, 15),
+    )
+    loan.repay(amount_fen=104_550, on=date(2026, 2, 15), penalty_multiplier=M)  # 1.00 short
+    loan.close_day(date(2026, 2, 15), penalty_multiplier=M)
+    first = loan.installments[0]
+    # 1.00 × 0.0005 × 1.5 for one day: 0.075 fen, billed as 0.
+    assert first.penalty_accrued == Decimal(100) * RATE * M
+    due, _ = loan.payoff_fen(date(2026, 2, 16), penalty_multiplier=M)
+    assert due == 100
+    loan.repay(amount_fen=due, on=date(2026, 2, 16), penalty_multiplier=M)
+    assert (first.penalty_fen, first.penalty_accrued, first.paid_on) == (
+        0,
+        Decimal(0),
+        date(2026, 2, 16),
+    )
+    assert first.state(date(2026, 3, 1)) is InstallmentState.PAID
+    assert loan.dpd(date(2026, 3, 1)) == 0
+    # A loan stored with such a remainder, by the code before, is not held overdue by it.
+    first.penalty_accrued = Decimal("0.075")
+    assert first.state(date(2026, 3, 1)) is InstallmentState.PAID
+    assert loan.dpd(date(2026, 3, 1)) == 0

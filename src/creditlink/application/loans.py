@@ -136,11 +136,7 @@ def next_wake_on(loan: Loan, *, closed_through: date, parameters: ParameterSet) 
         values.linkage_freeze_dpd,
         values.write_off_dpd,
     )
-    overdue = [
-        i.due_date
-        for i in loan.installments
-        if i.billed and (i.billed_due_fen > 0 or i.penalty_accrued > 0)
-    ]
+    overdue = [i.due_date for i in loan.installments if i.owing]
     if overdue:
         oldest = min(overdue)
         candidates += [

@@ -79,10 +79,17 @@ class LoanInstallment:
     def paid_fen(self) -> int:
         return self.principal_paid_fen + self.interest_paid_fen + self.penalty_paid_fen
 
+    @property
+    def owing(self) -> bool:
+        """Billed and with something owed on it: an amount due, or penalty accrued to half a
+        fen or more. Less is never billed (rounding applies where an amount is billed or
+        paid, DOMAIN.md §1), so it cannot keep an installment unpaid."""
+        return self.billed and (self.billed_due_fen > 0 or round_fen(self.penalty_accrued) > 0)
+
     def state(self, on: date) -> InstallmentState:
         if self.cancelled:
             return InstallmentState.CANCELLED
-        if self.billed and self.billed_due_fen == 0 and self.penalty_accrued == 0:
+        if self.billed and not self.owing:
             return InstallmentState.PAID
         if self.due_date < on:
             return InstallmentState.OVERDUE
@@ -307,10 +314,7 @@ class Loan:
         allocation = LoanAllocation(interest_billed_fen=billed_now)
         left = amount_fen
         for installment in self.installments:
-            if (
-                installment.billed
-                and installment.billed_due_fen + round_fen(installment.penalty_accrued) > 0
-            ):
+            if installment.owing:
                 left = self._pay_installment(installment, left, allocation, on)
         current = self.current()
         if left and current is not None and current.due_date == on:
@@ -325,8 +329,8 @@ class Loan:
     def _pay_installment(
         self, installment: LoanInstallment, left: int, allocation: LoanAllocation, on: date
     ) -> int:
-        penalty = round_fen(installment.penalty_accrued)
-        if penalty and left:
+        if left:  # the penalty accrued is billed, rounded, when a payment reaches it
+            penalty = round_fen(installment.penalty_accrued)
             installment.penalty_fen += penalty
             installment.penalty_accrued = Decimal(0)
             allocation.penalty_billed_fen += penalty
@@ -381,11 +385,7 @@ class Loan:
         return left
 
     def _close_if_repaid(self, on: date) -> None:
-        if all(
-            i.cancelled
-            or (i.billed and i.billed_due_fen == 0 and round_fen(i.penalty_accrued) == 0)
-            for i in self.installments
-        ):
+        if all(i.cancelled or (i.billed and not i.owing) for i in self.installments):
             self.status = LoanStatus.CLOSED
             self.accrued_to = on
 
@@ -406,11 +406,7 @@ class Loan:
         if not self.active:
             return 0
         for installment in self.installments:
-            if (
-                installment.billed
-                and installment.due_date < on
-                and (installment.billed_due_fen > 0 or installment.penalty_accrued > 0)
-            ):
+            if installment.owing and installment.due_date < on:
                 return (on - installment.due_date).days
         return 0
 
