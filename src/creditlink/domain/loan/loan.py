@@ -350,9 +350,15 @@ class Loan:
     def _prepay(self, left: int, on: date, allocation: LoanAllocation) -> int:
         current = self.current()
         assert current is not None, "a prepayment needs an installment still to come"
-        interest = min(left, round_fen(self.accrued_interest))
+        accrued = round_fen(self.accrued_interest)
+        interest = min(left, accrued)
         if interest:
-            self.accrued_interest -= interest
+            # A part paid in full is rounded once, as billing rounds the rest (`_bill`): what
+            # rounding left over is not carried into the next part. A part paid in part
+            # leaves the exact rest accruing.
+            self.accrued_interest = (
+                Decimal(0) if interest == accrued else self.accrued_interest - interest
+            )
             current.interest_fen += interest
             current.interest_paid_fen += interest
             allocation.interest_billed_fen += interest
