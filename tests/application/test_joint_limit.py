@@ -7,13 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditlink.application.customers import show_customer
+from creditlink.application.decisions import record_decision
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.ledger import verify_ledger
 from creditlink.application.loans import draw_loan, repay_loan
-from creditlink.application.paylater import Shortcut, purchase, repay
+from creditlink.application.parameters import current_parameters
+from creditlink.application.paylater import Shortcut, convert_to_installments, purchase, repay
 from creditlink.bootstrap import Book, memory_book
 from creditlink.domain.errors import CreditlinkError
 from creditlink.domain.loan.schedule import Method
+from creditlink.risk.decisions import Context, Outcome, Verdict
 from tests.conftest import CLOCK, DAY, add_customer
 
 
@@ -112,6 +115,84 @@ def test_a_replayed_key_returns_the_first_result_and_posts_nothing(book: Book) -
     with book.store.reader() as uow:
         assert uow.ledger.count() == 1
         assert uow.limits.get("c1").used_loan_fen == 500_000
+
+
+def _buy(book: Book, customer_id: str, amount: int, key: str, merchant: str = "m1") -> object:
+    return purchase(
+        book.store.unit_of_work(),
+        customer_id=customer_id,
+        ref="p1",
+        amount_fen=amount,
+        merchant=merchant,
+        category="retail",
+        on=DAY,
+        idempotency_key=key,
+    )
+
+
+def test_a_key_with_the_same_ref_but_another_amount_or_term_is_refused_not_replayed(
+    book: Book,
+) -> None:
+    add_customer(book.store, "c1")
+    _buy(book, "c1", 110_000, "k1")
+    # Replaying the first decision would answer 1,500.00 approved with 1,100.00 posted.
+    for amount, merchant in ((150_000, "m1"), (110_000, "elsewhere")):
+        with pytest.raises(IdempotencyKeyReused):
+            _buy(book, "c1", amount, "k1", merchant)
+    assert _buy(book, "c1", 110_000, "k1").replayed  # type: ignore[attr-defined]
+    draw(book, 500_000, "d1")
+    with pytest.raises(IdempotencyKeyReused):
+        draw_loan(
+            book.store.unit_of_work(),
+            customer_id="c1",
+            ref="d1",
+            amount_fen=500_000,
+            term_months=3,
+            method=Method.EQUAL_INSTALLMENT,
+            on=DAY,
+            idempotency_key="d1",
+        )
+    with pytest.raises(IdempotencyKeyReused):
+        convert_to_installments(
+            book.store.unit_of_work(),
+            customer_id="c1",
+            plan_ref="pl",
+            periods=3,
+            on=DAY,
+            idempotency_key="k1",
+            purchase_ref="p1",
+        )
+    with book.store.reader() as uow:
+        assert uow.ledger.count() == 2
+        assert uow.limits.get("c1").used_paylater_fen == 110_000
+        assert uow.limits.get("c1").used_loan_fen == 500_000
+
+
+def test_a_key_stored_first_by_a_concurrent_decision_is_refused_as_reused(book: Book) -> None:
+    """Two customers' requests under one key run under two locks, so neither sees the
+    other's decision before storing its own; the second to store meets the unique key (on
+    PostgreSQL, once the first commits) and is refused as a reused key, not an error."""
+    add_customer(book.store, "c1")
+    add_customer(book.store, "c2")
+    _buy(book, "c1", 10_000, "shared")
+    with book.store.unit_of_work() as uow, pytest.raises(IdempotencyKeyReused):
+        record_decision(
+            uow,
+            on=DAY,
+            customer_id="c2",
+            op="purchase",
+            ref="p1",
+            verdict=Verdict(outcome=Outcome.APPROVE, reasons=()),
+            parameters=current_parameters(uow),
+            key="shared",
+            request="r",
+            posted=False,
+            context=Context(op="purchase"),
+            shadow=None,
+            model_version=None,
+        )
+    with book.store.reader() as uow:
+        assert [d.customer_id for d in uow.decisions.list()] == ["c1"]
 
 
 def test_repaying_loan_principal_restores_the_limit(book: Book) -> None:

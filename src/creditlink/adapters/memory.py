@@ -679,7 +679,12 @@ class _Decisions:
     def add(self, decision: DecisionRecord) -> None:
         state = self._state
         key = decision.idempotency_key
-        assert key not in state.decisions_by_key
+        if key in state.decisions_by_key:
+            raise Conflict(
+                f"idempotency key already used ({key!r})",
+                field="idempotency_key",
+                rule="IDEMPOTENCY_KEY_UNIQUE",
+            )
         number = len(state.decisions)
         state.decisions.append(decision)
         state.decisions_by_key[key] = decision

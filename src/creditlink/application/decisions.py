@@ -3,12 +3,16 @@ the decision record. Purchases, draws and conversions all decide through here.""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.ports import DecisionRecord, UnitOfWork
+from creditlink.domain.errors import Conflict
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.parameters import ParameterSet
 from creditlink.domain.products import Product
@@ -89,6 +93,32 @@ def judge(
     return verdict, shadow
 
 
+def request_digest(*, op: str, customer_id: str, ref: str, asked: Mapping[str, object]) -> str:
+    """A digest of what an operation was asked to do: its kind, customer and ref, and the
+    fields that say what (`asked`: amount, merchant, term...). Not its date or time of day: a
+    retry after midnight, or with the date it left out written in, is the same request."""
+    text = json.dumps(
+        [op, customer_id, ref, sorted(asked.items())], default=str, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replayed_decision(
+    uow: UnitOfWork, key: str, *, request: str, op: str, ref: str, customer_id: str
+) -> DecisionRecord | None:
+    """The decision already made under `key` for this very request, or None when the key is
+    new. The key used for anything else (another customer, operation, ref, amount...) is
+    refused: a retry must not be answered with what was decided for another request."""
+    existing = uow.decisions.find_by_key(key)
+    if existing is None:
+        return None  # a key used by another kind of entry is caught when this one is stored
+    if (existing.op, existing.ref, existing.customer_id) != (op, ref, customer_id) or (
+        existing.request is not None and existing.request != request
+    ):
+        raise IdempotencyKeyReused(key)
+    return existing
+
+
 def record_decision(
     uow: UnitOfWork,
     *,
@@ -99,13 +129,15 @@ def record_decision(
     verdict: Verdict,
     parameters: ParameterSet,
     key: str,
+    request: str,
     posted: bool,
     context: Context,
     shadow: dict[str, Any] | None,
     model_version: str | None,
 ) -> DecisionRecord:
-    """Store the decision with what it was judged on. A declined operation posts nothing, so
-    its key must not already name an entry of another kind."""
+    """Store the decision with what it was judged on and what was asked (`request`, from
+    `request_digest`). A declined operation posts nothing, so its key must not already name
+    an entry of another kind."""
     if not posted and uow.ledger.find_by_key(key) is not None:
         raise IdempotencyKeyReused(key)
     record = DecisionRecord(
@@ -120,8 +152,14 @@ def record_decision(
         idempotency_key=key,
         context=context.to_dict(),
         shadow=shadow,
+        request=request,
     )
-    uow.decisions.add(record)
+    try:
+        uow.decisions.add(record)
+    except Conflict as error:  # a concurrent request under the key was stored first
+        if error.rule == "IDEMPOTENCY_KEY_UNIQUE":
+            raise IdempotencyKeyReused(key) from None
+        raise
     return record
 
 

@@ -13,7 +13,13 @@ from decimal import Decimal
 from functools import cache
 
 from creditlink.application.business_date import require_open
-from creditlink.application.decisions import context_for, judge, record_decision
+from creditlink.application.decisions import (
+    context_for,
+    judge,
+    record_decision,
+    replayed_decision,
+    request_digest,
+)
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import evaluate
@@ -185,10 +191,16 @@ def draw_loan(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        existing = uow.decisions.find_by_key(idempotency_key)
+        request = request_digest(
+            op=DRAW,
+            customer_id=customer_id,
+            ref=ref,
+            asked={"amount_fen": amount_fen, "term_months": term_months, "method": method},
+        )
+        existing = replayed_decision(
+            uow, idempotency_key, request=request, op=DRAW, ref=ref, customer_id=customer_id
+        )
         if existing is not None:
-            if (existing.op, existing.ref, existing.customer_id) != ("draw_loan", ref, customer_id):
-                raise IdempotencyKeyReused(idempotency_key)
             return DecisionResult(
                 decision=existing, replayed=True, entry=uow.ledger.find_by_key(idempotency_key)
             )
@@ -249,6 +261,7 @@ def draw_loan(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
+            request=request,
             posted=entry is not None,
             context=context,
             shadow=shadow,

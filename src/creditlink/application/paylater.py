@@ -19,6 +19,8 @@ from creditlink.application.decisions import (
     judge,
     model_version_of,
     record_decision,
+    replayed_decision,
+    request_digest,
 )
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
@@ -171,17 +173,6 @@ def _replayed_entry(
     return existing
 
 
-def _replayed_decision(
-    uow: UnitOfWork, key: str, op: str, ref: str, customer_id: str
-) -> DecisionResult | None:
-    existing = uow.decisions.find_by_key(key)
-    if existing is None:
-        return None  # a key used by another kind of entry is caught when this one is stored
-    if (existing.op, existing.ref, existing.customer_id) != (op, ref, customer_id):
-        raise IdempotencyKeyReused(key)
-    return DecisionResult(decision=existing, entry=uow.ledger.find_by_key(key), replayed=True)
-
-
 def purchase(
     uow: UnitOfWork,
     *,
@@ -201,9 +192,18 @@ def purchase(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        replay = _replayed_decision(uow, idempotency_key, "purchase", ref, customer_id)
+        request = request_digest(
+            op=PURCHASE,
+            customer_id=customer_id,
+            ref=ref,
+            asked={"amount_fen": amount_fen, "merchant": merchant, "category": category},
+        )
+        replay = replayed_decision(
+            uow, idempotency_key, request=request, op=PURCHASE, ref=ref, customer_id=customer_id
+        )
         if replay is not None:
-            return replay
+            entry = uow.ledger.find_by_key(idempotency_key)
+            return DecisionResult(decision=replay, entry=entry, replayed=True)
         parameters = current_parameters(uow)
         account = uow.paylater.get(
             customer_id, refs=(ref,), since=purchases_since("purchase", on, parameters)
@@ -245,6 +245,7 @@ def purchase(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
+            request=request,
             posted=verdict.approved,
             context=context,
             shadow=shadow,
@@ -438,13 +439,28 @@ def convert_to_installments(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        replay = _replayed_decision(
-            uow, idempotency_key, "convert_installments", plan_ref, customer_id
+        request = request_digest(
+            op=CONVERSION,
+            customer_id=customer_id,
+            ref=plan_ref,
+            asked={
+                "periods": periods,
+                "purchase_ref": purchase_ref,
+                "statement_date": statement_date,
+            },
+        )
+        replay = replayed_decision(
+            uow,
+            idempotency_key,
+            request=request,
+            op=CONVERSION,
+            ref=plan_ref,
+            customer_id=customer_id,
         )
         if replay is not None:
             account = uow.paylater.get(customer_id)
             return ConversionResult(
-                decision=replay.decision, plan=account.plans.get(plan_ref), replayed=True
+                decision=replay, plan=account.plans.get(plan_ref), replayed=True
             )
         parameters = current_parameters(uow)
         account = uow.paylater.get(
@@ -498,6 +514,7 @@ def convert_to_installments(
             verdict=verdict,
             parameters=parameters,
             key=idempotency_key,
+            request=request,
             posted=False,
             context=context,
             shadow=shadow,

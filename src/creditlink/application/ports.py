@@ -180,6 +180,9 @@ class DecisionRecord:
     idempotency_key: str
     context: Mapping[str, Any] | None = None  # what it was judged on (risk.decisions.Context)
     shadow: Mapping[str, Any] | None = None  # the candidate set's would-be outcome, if one ran
+    # A digest of what was asked (`decisions.request_digest`), so that a retry under the key
+    # is told from another request; None on decisions stored before it was kept.
+    request: str | None = None
 
 
 class DecisionRepository(Protocol):

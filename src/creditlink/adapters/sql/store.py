@@ -399,12 +399,7 @@ class _Ledger:
         except driver.integrity_error as error:
             # Under the lock, entry ids and line numbers are fresh: the unique key that can
             # clash is the idempotency key.
-            keys = ", ".join(repr(d.idempotency_key) for d in drafts[:3])
-            raise Conflict(
-                f"idempotency key already posted (one of {keys})",
-                field="idempotency_key",
-                rule="IDEMPOTENCY_KEY_UNIQUE",
-            ) from error
+            raise _key_taken(*(d.idempotency_key for d in drafts[:3])) from error
         return entries
 
     def find_by_key(self, idempotency_key: str) -> JournalEntry | None:
@@ -886,6 +881,7 @@ def decision_row(decision: DecisionRecord, business_date: Any) -> list[Any]:
         "idempotency_key": decision.idempotency_key,
         "context_json": _json_or_none(decision.context),
         "shadow_json": _json_or_none(decision.shadow),
+        "request_digest": decision.request,
     }
     return [values[name] for name in DECISION_COLUMNS]
 
@@ -898,7 +894,12 @@ class _Decisions:
     # driver's cursor.
 
     def add(self, decision: DecisionRecord) -> None:
-        self._d.send(_DECISION_INSERT, decision_row(decision, self._d.date_in(decision.on)))
+        try:
+            self._d.send(_DECISION_INSERT, decision_row(decision, self._d.date_in(decision.on)))
+        except self._d.integrity_error as error:
+            # Its only unique key: a concurrent request under the same key (for another
+            # customer, so not behind the same lock) was stored first.
+            raise _key_taken(decision.idempotency_key) from error
 
     def find_by_key(self, idempotency_key: str) -> DecisionRecord | None:
         row = self._d.one(_DECISION_BY_KEY, (idempotency_key,))
@@ -956,6 +957,16 @@ class _Decisions:
         return {row[0]: int(row[1]) for row in self._c.execute(query)}
 
 
+def _key_taken(*keys: str) -> Conflict:
+    """The error for an idempotency key that a concurrent transaction stored first."""
+    named = ", ".join(repr(key) for key in keys)
+    return Conflict(
+        f"idempotency key already used ({named})",
+        field="idempotency_key",
+        rule="IDEMPOTENCY_KEY_UNIQUE",
+    )
+
+
 def _json_or_none(value: Mapping[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
@@ -974,6 +985,7 @@ def _decision(row: Any) -> DecisionRecord:
         idempotency_key=row.idempotency_key,
         context=json.loads(row.context_json) if row.context_json else None,
         shadow=json.loads(row.shadow_json) if row.shadow_json else None,
+        request=row.request_digest,
     )
 
 

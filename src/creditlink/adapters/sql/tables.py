@@ -204,6 +204,7 @@ decisions = sa.Table(
     sa.Column("idempotency_key", sa.String(128), nullable=False, unique=True),
     sa.Column("context_json", sa.Text),
     sa.Column("shadow_json", sa.Text),
+    sa.Column("request_digest", sa.String(64)),
     sa.Index("ix_decisions_customer_date", "customer_id", "business_date"),
     sa.Index("ix_decisions_date", "business_date"),
 )
