@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -563,3 +564,44 @@ def test_postings_of_any_size_keep_the_chain_and_the_balances(sql_book: Book, pa
     expected = sum(1_000 * (number + 1) * pairs + sum(range(pairs)) for number in range(3))
     assert balances[cash.name] == expected
     assert balances[income.name] == -expected
+
+
+def test_an_onboarding_that_loses_a_race_is_a_duplicate_not_an_error(sql_book: Book) -> None:
+    """The use case looks for the person and the id first; a concurrent onboarding can
+    commit in between, and the insert then meets the unique keys. It is refused as the
+    duplicate it is (409), naming the field, and nothing of the values reaches the error."""
+    from creditlink.application.errors import DuplicateCustomer
+    from creditlink.domain.customer import NationalId
+    from tests.conftest import national_id
+
+    add_customer(sql_book.store, "c1", sequence=7)
+    with sql_book.store.reader() as uow:
+        first = uow.customers.get("c1")
+    for customer_id, sequence, field, rule in (
+        ("c2", 7, "national_id", "ONE_CUSTOMER_PER_PERSON"),
+        ("c1", 8, "customer_id", "CUSTOMER_ID_UNIQUE"),
+    ):
+        with sql_book.store.unit_of_work() as uow, pytest.raises(DuplicateCustomer) as refused:
+            uow.customers.add(
+                dataclasses.replace(first, customer_id=customer_id, mobile="13912345678"),
+                national_id=NationalId.parse(national_id(sequence)),
+            )
+        assert (refused.value.field, refused.value.rule) == (field, rule)
+        assert "13912345678" not in str(refused.value)
+    with sql_book.store.reader() as uow:
+        assert uow.customers.count() == 1
+
+
+def test_a_failed_statement_does_not_show_its_values(sql_book: Book) -> None:
+    engine = sql_book.store.engine  # type: ignore[attr-defined]
+    insert = sa.text(
+        "INSERT INTO idempotent_responses"
+        " (idempotency_key, fingerprint, request, status_code, body, created_at)"
+        " VALUES ('k1', 'f', 'r', 201, :body, :at)"
+    )
+    values = {"body": '{"mobile": "13912345678"}', "at": CLOCK.now()}
+    with engine.begin() as connection:
+        connection.execute(insert, values)
+    with engine.connect() as connection, pytest.raises(sa.exc.IntegrityError) as failed:
+        connection.execute(insert, values)  # the same key again
+    assert "13912345678" not in str(failed.value)

@@ -202,17 +202,9 @@ def _open(
 ) -> None:
     """Record a new customer, the joint limit and an empty PayLater account together."""
     if uow.customers.find_by_national_id(identity) is not None:
-        raise DuplicateCustomer(
-            "a customer with this national ID already exists",
-            field="national_id",
-            rule="ONE_CUSTOMER_PER_PERSON",
-        )
+        raise DuplicateCustomer.same_person()
     if uow.customers.exists(customer.customer_id):
-        raise DuplicateCustomer(
-            f"customer {customer.customer_id!r} already exists",
-            field="customer_id",
-            rule="CUSTOMER_ID_UNIQUE",
-        )
+        raise DuplicateCustomer.same_id(customer.customer_id)
     if not Decimal(0) < customer.loan_daily_rate <= Decimal("0.01"):
         raise InvalidInput(
             f"must be above 0 and at most 0.01 a day, got {customer.loan_daily_rate}",

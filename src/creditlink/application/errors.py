@@ -18,6 +18,22 @@ class CustomerNotFound(NotFound):
 class DuplicateCustomer(Conflict):
     code = "DUPLICATE_CUSTOMER"
 
+    @classmethod
+    def same_person(cls) -> DuplicateCustomer:
+        return cls(
+            "a customer with this national ID already exists",
+            field="national_id",
+            rule="ONE_CUSTOMER_PER_PERSON",
+        )
+
+    @classmethod
+    def same_id(cls, customer_id: str) -> DuplicateCustomer:
+        return cls(
+            f"customer {customer_id!r} already exists",
+            field="customer_id",
+            rule="CUSTOMER_ID_UNIQUE",
+        )
+
 
 class IdempotencyKeyReused(Conflict):
     """The key was used before for a different request: nothing is posted."""

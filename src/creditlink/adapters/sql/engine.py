@@ -50,6 +50,9 @@ def normalise_url(url: str) -> str:
 
 def create_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
+    # A failed statement's error names its values, and the service logs it: a customer's
+    # mobile, name or income would reach the logs. The statement itself is still shown.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **options)
     # Kept open: enough for a busy worker's steady concurrency. A connection above

@@ -56,7 +56,7 @@ from creditlink.adapters.sql.tables import (
     paylater_accounts,
 )
 from creditlink.adapters.sql.turns import WriterTurn
-from creditlink.application.errors import CustomerNotFound
+from creditlink.application.errors import CustomerNotFound, DuplicateCustomer
 from creditlink.application.ports import (
     AlertRecord,
     ApiKeyRecord,
@@ -123,19 +123,26 @@ class _Customers:
         return hmac.new(self._key, national_id.value.encode(), hashlib.sha256).hexdigest()
 
     def add(self, customer: Customer, *, national_id: NationalId) -> None:
-        self._c.execute(
-            customers.insert().values(
-                customer_id=customer.customer_id,
-                name=customer.name,
-                national_id_digest=self._digest(national_id),
-                national_id_masked=customer.national_id_masked,
-                mobile=customer.mobile,
-                onboarded_on=customer.onboarded_on,
-                loan_daily_rate=str(customer.loan_daily_rate),
-                monthly_income_fen=customer.monthly_income_fen,
-                pricing_pinned=customer.pricing_pinned,
+        try:
+            self._c.execute(
+                customers.insert().values(
+                    customer_id=customer.customer_id,
+                    name=customer.name,
+                    national_id_digest=self._digest(national_id),
+                    national_id_masked=customer.national_id_masked,
+                    mobile=customer.mobile,
+                    onboarded_on=customer.onboarded_on,
+                    loan_daily_rate=str(customer.loan_daily_rate),
+                    monthly_income_fen=customer.monthly_income_fen,
+                    pricing_pinned=customer.pricing_pinned,
+                )
             )
-        )
+        except sa.exc.IntegrityError as error:
+            # The use case looked first; a concurrent onboarding of the same person, or
+            # under the same id, committed in between.
+            if "national_id" in str(error.orig):
+                raise DuplicateCustomer.same_person() from None
+            raise DuplicateCustomer.same_id(customer.customer_id) from None
         if customer.score is not None:
             self.update(customer)
 
