@@ -310,3 +310,25 @@ def test_a_loan_schedule_shows_the_interest_and_penalty_owed_as_of_its_date(
     assert page.status_code == 200, page.text
     shown = f"{first['penalty_fen'] // 100}.{first['penalty_fen'] % 100:02d}"
     assert f'<td class="num">{shown}</td>' in page.text
+
+
+def test_text_with_nul_is_refused_naming_where_it_came_in(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """PostgreSQL cannot store NUL in text: it failed with 500 there and was stored on
+    SQLite. Now every store refuses it the same way, and nothing changes."""
+    body = {"ref": "nul1", "amount_fen": 100, "merchant": "a\u0000b", "category": "retail"}
+    answer = client.post(PURCHASES, json=body, headers=_key(keys.operator, "nul-1"))
+    assert_problem(answer, 422, "TEXT_NUL", "merchant")
+    for path, field in (
+        ("/customers/c1%00x", "path"),
+        ("/decisions?customer_id=c1%00", "customer_id"),
+        ("/alerts?offset=0&customer_id=%00", "customer_id"),
+    ):
+        assert_problem(client.get(path, headers=auth(keys.operator)), 422, "TEXT_NUL", field)
+    with book.store.reader() as uow:
+        assert uow.decisions.list() == []
+    fixed = client.post(
+        PURCHASES, json={**body, "merchant": "ab"}, headers=_key(keys.operator, "nul-1")
+    )
+    assert fixed.status_code == 201, fixed.text

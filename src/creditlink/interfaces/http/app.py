@@ -77,6 +77,7 @@ def create_app(
     app.state.book = served
     app.state.metrics = HttpMetrics()
     problems.install(app)
+    app.add_middleware(problems.RefuseNul)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for module in (
         service,

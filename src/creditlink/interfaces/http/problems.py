@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from creditlink.domain.errors import Conflict, CreditlinkError, InvalidInput, NotFound
 from creditlink.domain.limits import LimitExceeded, ProductStopped
@@ -206,3 +208,41 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
+
+
+NUL_RULE = "TEXT_NUL"
+NUL_DETAIL = "must not contain the NUL character (U+0000)"
+
+
+class RefuseNul:
+    """A path or query parameter with the NUL character is refused with 422, naming it,
+    before any route runs. PostgreSQL cannot store NUL in text, so it would otherwise fail
+    deep in a use case (500), or on SQLite be stored where PostgreSQL would refuse it. JSON
+    bodies are checked by their schemas (`schemas.RequestBody`), dashboard forms by
+    `web.session.require_csrf`. Plain ASGI, as the other middlewares."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = _nul_in(scope)
+            if field is not None:
+                response = problem(
+                    Request(scope), 422, f"{field}: {NUL_DETAIL}", rule=NUL_RULE, field=field
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in(scope: Scope) -> str | None:
+    """The parameter that holds a NUL: a query parameter's name, or "path"."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return name.replace("\x00", "") or "query"
+    return None

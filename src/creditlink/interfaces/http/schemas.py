@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from creditlink.application.customers import CustomerView
 from creditlink.application.paylater import DecisionResult
@@ -19,6 +20,7 @@ from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
 from creditlink.domain.customer import Customer
 from creditlink.domain.limits import JointLimit
 from creditlink.domain.money import AMOUNT_FEN_MAX
+from creditlink.interfaces.http.problems import NUL_DETAIL, NUL_RULE
 
 AmountFen = Annotated[
     int, Field(strict=True, gt=0, le=AMOUNT_FEN_MAX, description="An amount in fen (> 0).")
@@ -49,6 +51,16 @@ ON_OPERATION = "Business date. " + ON_OPERATION_DEFAULT
 
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """No text of a body may hold NUL: PostgreSQL cannot store it (see
+        `problems.RefuseNul` for paths and queries)."""
+        texts = [*value.keys(), *value.values()] if isinstance(value, dict) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise PydanticCustomError(NUL_RULE.lower(), NUL_DETAIL)
+        return value
 
 
 # -- problems ------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from creditlink.application.apikeys import Principal, digest_of
 from creditlink.bootstrap import Book
 from creditlink.interfaces.http.auth import AUDITOR, READ_METHODS, check_customer_access
 from creditlink.interfaces.http.deps import BookDep
-from creditlink.interfaces.http.problems import ProblemError
+from creditlink.interfaces.http.problems import NUL_DETAIL, ProblemError
 
 COOKIE = "creditlink_session"
 COOKIE_PATH = "/ui"
@@ -206,4 +206,7 @@ async def require_csrf(request: Request, session: Session) -> dict[str, str]:
     fields = {name: value for name, value in form.items() if isinstance(value, str)}
     if not session.csrf_ok(fields.get("csrf_token")):
         raise PageRefused(403, "this form has expired or did not come from this dashboard")
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise PageRefused(422, f"{name}: {NUL_DETAIL}")
     return fields
