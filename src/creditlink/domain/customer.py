@@ -53,7 +53,8 @@ class NationalId:
             date(int(candidate[6:10]), int(candidate[10:12]), int(candidate[12:14]))
         except ValueError:
             raise InvalidInput(
-                f"characters 7-14 must be a real birth date, got {candidate[6:14]}",
+                # Not echoed: they are the digits the mask hides (a mistyped real ID).
+                "characters 7-14 must be a real birth date, YYYYMMDD",
                 field=field,
                 rule="NATIONAL_ID_BIRTH_DATE",
             ) from None
