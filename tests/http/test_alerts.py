@@ -113,3 +113,9 @@ def test_a_customer_key_sees_its_own_alert_but_not_another(
     assert client.get(f"/alerts/{own}", headers=auth(keys.customer)).status_code == 200
     response = client.get(f"/alerts/{other}", headers=auth(keys.customer))
     assert_problem(response, 403, "OWN_CUSTOMER_ONLY")
+    # Nor may a customer key tell which alert ids exist.
+    missing = client.get(f"/alerts/{other + 100}", headers=auth(keys.customer))
+    assert (missing.status_code, missing.json()) == (
+        403,
+        {**response.json(), "instance": f"/alerts/{other + 100}"},
+    )

@@ -110,12 +110,17 @@ RiskAdmin = Annotated[Principal, requires(*RISK_ADMINS)]
 def check_customer_access(principal: Principal, customer_id: str) -> None:
     """A customer key acts on its own customer only; other roles on any."""
     if principal.role == CUSTOMER and principal.customer_id != customer_id:
-        raise ProblemError(
-            403,
-            "a customer key may only reach its own customer",
-            rule="OWN_CUSTOMER_ONLY",
-            field="customer_id",
-        )
+        raise not_own_customer()
+
+
+def not_own_customer() -> ProblemError:
+    """What a customer key gets for anything not its own customer's."""
+    return ProblemError(
+        403,
+        "a customer key may only reach its own customer",
+        rule="OWN_CUSTOMER_ONLY",
+        field="customer_id",
+    )
 
 
 async def own_customer(customer_id: str, principal: CurrentPrincipal) -> str:

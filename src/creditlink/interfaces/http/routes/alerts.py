@@ -8,7 +8,14 @@ from fastapi import APIRouter, Path, Query, Response
 
 from creditlink.application.alerts import acknowledge_alert, alert_page, escalate_alert, get_alert
 from creditlink.application.queries import PAGE_LIMIT_MAX
-from creditlink.interfaces.http.auth import CUSTOMER, Anyone, Staff, check_customer_access
+from creditlink.domain.errors import NotFound
+from creditlink.interfaces.http.auth import (
+    CUSTOMER,
+    Anyone,
+    Staff,
+    check_customer_access,
+    not_own_customer,
+)
 from creditlink.interfaces.http.deps import BookDep
 from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, OptionallyIdempotent
 from creditlink.interfaces.http.schemas import (
@@ -58,7 +65,14 @@ def list_alerts(
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
 def show_alert(principal: Anyone, alert_id: AlertId, book: BookDep) -> AlertOut:
-    alert = get_alert(book.store.reader(), alert_id=alert_id)
+    try:
+        alert = get_alert(book.store.reader(), alert_id=alert_id)
+    except NotFound:
+        if principal.role != CUSTOMER:
+            raise
+        # Another customer's alert is refused; so is one that does not exist, or a customer
+        # key could tell which alert ids exist.
+        raise not_own_customer() from None
     check_customer_access(principal, alert.customer_id)
     return AlertOut.of(alert)
 
