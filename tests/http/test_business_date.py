@@ -93,3 +93,26 @@ def test_onboarding_takes_only_the_open_business_date(
     )
     assert onboarded.status_code == 201, onboarded.text
     assert onboarded.json()["customer"]["onboarded_on"] == OPEN.isoformat()
+
+
+def test_a_date_must_be_written_as_a_date_not_a_number(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """Pydantic reads a number, or a string of digits, as a Unix time: `on=0` was
+    1970-01-01. Every date, in a query or a body, is YYYY-MM-DD."""
+    staff = auth(keys.operator)
+    for query in ("/portfolio?on=0", "/customers/c1?on=20260105", "/portfolio/ecl?on=1.5"):
+        assert_problem(client.get(query, headers=staff), 422, "DATE_FORMAT", "on")
+    body = {"ref": "p1", "amount_fen": 100, "merchant": "m", "category": "retail"}
+    headers = auth(keys.operator, **{"Idempotency-Key": "dated"})
+    for written in (0, "0", 1767225600):
+        answer = client.post(
+            "/customers/c1/paylater/purchases", json={**body, "on": written}, headers=headers
+        )
+        assert_problem(answer, 422, "DATE_FORMAT", "on")
+    with book.store.reader() as uow:
+        assert uow.decisions.list() == []
+    written = client.post(
+        "/customers/c1/paylater/purchases", json={**body, "on": DAY.isoformat()}, headers=headers
+    )
+    assert written.status_code == 201, written.text

@@ -25,6 +25,7 @@ from creditlink.application.business_date import open_business_date
 from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book
 from creditlink.domain.calendar import EARLIEST_DATE, LATEST_DATE
+from creditlink.interfaces.http.schemas import DateText
 
 
 async def get_book(request: Request) -> Book:
@@ -49,6 +50,7 @@ Reader = Annotated[UnitOfWork, Depends(reader)]
 
 ViewOn = Annotated[
     date | None,
+    DateText,
     Query(
         ge=EARLIEST_DATE,
         le=LATEST_DATE,
@@ -58,6 +60,7 @@ ViewOn = Annotated[
 ]
 ReportOn = Annotated[
     date | None,
+    DateText,
     Query(
         ge=EARLIEST_DATE,
         le=LATEST_DATE,

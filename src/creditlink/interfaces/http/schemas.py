@@ -7,10 +7,19 @@ they do not know, so a misspelt field is an error, not silently ignored.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from creditlink.application.customers import CustomerView
@@ -49,8 +58,34 @@ ON_OPERATION_DEFAULT = (
 ON_OPERATION = "Business date. " + ON_OPERATION_DEFAULT
 
 
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date_text(value: Any) -> Any:
+    """Dates come written YYYY-MM-DD: pydantic would also read a number, or a string of
+    digits, as a Unix time (`on=0` as 1970-01-01)."""
+    if value is None or isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_TEXT.fullmatch(value):
+        return value
+    raise PydanticCustomError("date_format", "must be a date written YYYY-MM-DD")
+
+
+DateText = BeforeValidator(_date_text)  # for dates in queries: Annotated[date, DateText, ...]
+
+
+def _is_date(annotation: Any) -> bool:
+    return annotation is date or date in get_args(annotation)
+
+
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return _date_text(value) if field and _is_date(field.annotation) else value
 
     @field_validator("*", mode="after")
     @classmethod

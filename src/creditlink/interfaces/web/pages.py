@@ -57,7 +57,7 @@ from creditlink.interfaces.http.auth import (
 )
 from creditlink.interfaces.http.deps import BookDep, on_report_threads
 from creditlink.interfaces.http.problems import status_of
-from creditlink.interfaces.http.schemas import ID_MAX
+from creditlink.interfaces.http.schemas import ID_MAX, DateText
 from creditlink.interfaces.web import charts
 from creditlink.interfaces.web.session import (
     COOKIE,
@@ -90,6 +90,7 @@ DECISIONS_SHOWN = 100
 INDICATOR_DAYS = 30
 OnQuery = Annotated[
     date | None,
+    DateText,
     Query(
         ge=EARLIEST_DATE,
         le=LATEST_DATE,

@@ -23,6 +23,7 @@ from creditlink.interfaces.http.idempotency import IDEMPOTENT_RESPONSES, Idempot
 from creditlink.interfaces.http.routes.paylater import amount_or_shortcut, repayment_answer
 from creditlink.interfaces.http.schemas import (
     ERROR_RESPONSES,
+    DateText,
     DrawOut,
     DrawRequest,
     EntryOut,
@@ -51,6 +52,7 @@ def quote(
     method: Annotated[LoanMethod, Query()],
     on: Annotated[
         date | None,
+        DateText,
         Query(
             ge=EARLIEST_DATE,
             le=LATEST_DATE,
