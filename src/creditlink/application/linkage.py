@@ -150,8 +150,10 @@ def purchases_since(trigger: str, on: date, parameters: ParameterSet) -> date | 
     if trigger == "purchase":
         return on
     if trigger == "refund":
+        # A pair counts when the refund comes at most `window` days after its purchase: a
+        # purchase `window` days before today's refund still counts.
         window = parameters.values.linkage_cashout_refund_window_days
-        return on - timedelta(days=window - 1)
+        return on - timedelta(days=window)
     return None
 
 
