@@ -84,20 +84,24 @@ def borrow_to_repay(
     """Draw dates of two borrow-to-repay pairs at most `window_days` apart, or None.
 
     A pair is a PayLater repayment of at least `share` of a loan draw, on the draw's date or
-    within the next `days` dates; each draw and each repayment is in at most one pair."""
-    used: set[int] = set()
-    paired: list[date] = []
-    for drawn_on, amount in sorted(draws):
-        for index, (paid_on, paid) in enumerate(sorted(repayments)):
-            if index in used:
-                continue
-            if drawn_on <= paid_on <= drawn_on + timedelta(days=days) and paid >= share * amount:
-                used.add(index)
-                paired.append(drawn_on)
-                break
-    for first, second in itertools.pairwise(paired):
-        if (second - first).days <= window_days:
-            return [first, second]
+    within the next `days` dates; each draw and each repayment is in at most one pair. So
+    two draws make two pairs when each has a repayment that fits it and, between them, they
+    have two different ones: whichever way the repayments are handed out, not only the
+    first that fits each draw in turn."""
+    ordered = sorted(draws)
+    fits = [
+        {
+            index
+            for index, (paid_on, paid) in enumerate(repayments)
+            if drawn_on <= paid_on <= drawn_on + timedelta(days=days) and paid >= share * amount
+        }
+        for drawn_on, amount in ordered
+    ]
+    for first, second in itertools.combinations(range(len(ordered)), 2):
+        if (ordered[second][0] - ordered[first][0]).days > window_days:
+            continue
+        if fits[first] and fits[second] and len(fits[first] | fits[second]) >= 2:
+            return [ordered[first][0], ordered[second][0]]
     return None
 
 
