@@ -597,6 +597,16 @@ class _PayLater:
     def due(self, on: date, *, limit: int) -> list[str]:
         return [key[1] for key in self._state.paylater_due.upto(on.toordinal(), limit=limit)]
 
+    def wake_by(self, on: date) -> int:
+        later = [
+            (customer_id, (account, on, closed))
+            for customer_id, (account, wake, closed) in self._state.paylater.items()
+            if wake is not None and wake > on
+        ]
+        for customer_id, value in later:
+            self._put(customer_id, value)
+        return len(later)
+
     def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]:
         for customer_id in sorted(self._state.paylater):
             yield self.get(customer_id, read_only=read_only)
@@ -664,6 +674,16 @@ class _Loans:
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         return [(key[1], key[2]) for key in self._state.loans_due.upto(on.toordinal(), limit=limit)]
+
+    def wake_by(self, on: date) -> int:
+        later = [
+            (key, (loan, on, closed))
+            for key, (loan, wake, closed) in self._state.loans.items()
+            if wake is not None and wake > on
+        ]
+        for key, value in later:
+            self._put(key, value)
+        return len(later)
 
     def all(self, *, read_only: bool = False) -> Iterator[Loan]:
         state = self._state

@@ -53,8 +53,13 @@ def open_business_date(uow: UnitOfWork, *, today: date) -> date:
     """The date operations take now: the day after the last close (the date being closed,
     while its close runs); `today` on a book that has never closed a date."""
     with uow:
-        latest = uow.eod.latest()
-    return _open(latest, today)
+        return next_close(uow, today=today)
+
+
+def next_close(uow: UnitOfWork, *, today: date) -> date:
+    """Inside a unit of work: the date the next close of day closes (the open business
+    date)."""
+    return _open(uow.eod.latest(), today)
 
 
 def view_date(uow: UnitOfWork, on: date | None, *, today: date) -> date:

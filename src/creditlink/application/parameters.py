@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from creditlink.application.business_date import next_close
 from creditlink.application.ports import AuditRecord, Clock, ParameterVersion, UnitOfWork
 from creditlink.domain.errors import InvalidInput, NotFound
 from creditlink.domain.parameters import DEFAULTS, ParameterSet
@@ -31,6 +32,20 @@ def require_reason(reason: str, *, what: str) -> None:
         raise InvalidInput(f"{what} needs a reason", field="reason", rule="REASON_REQUIRED")
 
 
+# What the close of day judges accounts by (their level and write-off) and what decides
+# when it looks at an account next: a change must reach every account at the next close.
+JUDGED_AT_CLOSE = frozenset(
+    {
+        "linkage.watch_dpd",
+        "linkage.restrict_dpd",
+        "linkage.freeze_dpd",
+        "linkage.watch_utilisation",
+        "linkage.recovery_cycles",
+        "write_off_dpd",
+    }
+)
+
+
 def store_version(
     uow: UnitOfWork,
     after: ParameterSet,
@@ -46,6 +61,12 @@ def store_version(
         uow.parameters.add(before, actor="system", reason="initial defaults", at=clock.now())
     if after.version != before.version:
         uow.parameters.add(after, actor=actor, reason=reason, at=clock.now())
+        if any(change.name in JUDGED_AT_CLOSE for change in before.diff(after)):
+            # Accounts already late wake next at their next threshold under the old values:
+            # the next close looks at every account, so the new ones reach them then.
+            on = next_close(uow, today=clock.today())
+            uow.paylater.wake_by(on)
+            uow.loans.wake_by(on)
 
 
 def audit_change(

@@ -137,6 +137,10 @@ class PayLaterRepository(Protocol):
         """Customers whose account wakes on or before `on` and is not yet closed for `on`."""
         ...
 
+    def wake_by(self, on: date) -> int:
+        """Every account due to wake after `on` wakes on `on` instead: how many."""
+        ...
+
     def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]: ...
 
 
@@ -159,6 +163,10 @@ class LoanRepository(Protocol):
 
     def due(self, on: date, *, limit: int) -> list[tuple[str, str]]:
         """(customer_id, ref) of loans that wake on or before `on`, not yet closed for it."""
+        ...
+
+    def wake_by(self, on: date) -> int:
+        """Every loan due to wake after `on` wakes on `on` instead: how many."""
         ...
 
     def all(self, *, read_only: bool = False) -> Iterator[Loan]: ...

@@ -762,6 +762,12 @@ class _PayLater:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def wake_by(self, on: date) -> int:
+        day = self._d.date_in(on)
+        return self._d.run(
+            "UPDATE paylater_accounts SET next_wake_on = %s WHERE next_wake_on > %s", (day, day)
+        )
+
     def all(self, *, read_only: bool = False) -> Iterator[PayLaterAccount]:
         rows = self._c.execute(
             sa.select(paylater_accounts.c.customer_id, paylater_accounts.c.document).order_by(
@@ -840,6 +846,10 @@ class _Loans:
             (self._d.date_in(on), self._d.date_in(on), limit),
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
+
+    def wake_by(self, on: date) -> int:
+        day = self._d.date_in(on)
+        return self._d.run("UPDATE loans SET next_wake_on = %s WHERE next_wake_on > %s", (day, day))
 
     def all(self, *, read_only: bool = False) -> Iterator[Loan]:
         rows = self._c.execute(
