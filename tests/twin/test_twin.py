@@ -12,6 +12,7 @@ import pytest
 from creditlink.analytics.metrics import auc_ks, psi
 from creditlink.simulation.twin.engine import (
     Draws,
+    PartitionRun,
     Policy,
     TwinConfig,
     run_partition,
@@ -161,3 +162,26 @@ def test_metrics_json_is_plain_json(metrics: dict[str, Any], tmp_path: Path) -> 
         "before_shock",
         "after_shock",
     }
+
+
+def test_losses_count_the_principal_written_off_as_the_ledger_holds_it() -> None:
+    """TWIN.md: a loss is principal written off less recoveries. Interest, fees and penalty
+    written off are in the write-off expense too, but were never lent."""
+    config = TwinConfig(customers=300, months=10, seed=3, shock_month=4, partition_size=300)
+    run = PartitionRun(config, LINKED, draw_population(300, seed=3, months=10))
+    figures = run.run()
+    for product, book in run.books.items():
+        principal = expense = 0
+        with book.store.reader() as uow:
+            for entry in uow.ledger.scan():
+                if entry.kind != "write_off":
+                    continue
+                for line in entry.lines:
+                    if line.account == f"{product}.principal_receivable":
+                        principal += line.amount_fen if line.side == "C" else 0
+                    if line.account == f"{product}.write_off_expense":
+                        expense += line.amount_fen
+        flows = [month["flows"][product] for month in figures["months"]]
+        assert sum(f["principal_written_off"] for f in flows) == principal
+        assert sum(f["write_off_expense"] for f in flows) == expense
+        assert 0 < principal < expense  # written off with some interest or fees

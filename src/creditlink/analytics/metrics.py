@@ -75,7 +75,10 @@ def _product_month(month: Mapping[str, Any], product: str) -> dict[str, Any]:
         "rate_30_plus": _rate(month["over_30"][product], balance),
         "rate_90_plus": _rate(month["over_90"][product], balance),
         "rate_30_plus_count": _rate(month["count_30"][product], month["accounts"][product]),
-        "written_off_fen": flows["write_off_expense"],
+        # TWIN.md: a loss is principal written off less recoveries; the write-off expense
+        # also holds interest, fees and penalty written off, which were never lent.
+        "written_off_fen": flows["principal_written_off"],
+        "write_off_expense_fen": flows["write_off_expense"],
         "recovered_fen": flows["recovery_income"],
         "revenue_fen": sum(flows[name] for name in INCOME),
         "requested": requested,
@@ -105,6 +108,7 @@ def _joint(
             month["count_30"]["paylater"] + month["count_30"]["loan"], accounts
         ),
         "written_off_fen": paylater["written_off_fen"] + loan["written_off_fen"],
+        "write_off_expense_fen": paylater["write_off_expense_fen"] + loan["write_off_expense_fen"],
         "recovered_fen": paylater["recovered_fen"] + loan["recovered_fen"],
         "revenue_fen": paylater["revenue_fen"] + loan["revenue_fen"],
         "requested": paylater["requested"] + loan["requested"],
@@ -256,7 +260,8 @@ def policy_figures(
         },
         "model_quality": quality,
         "losses": {
-            "written_off_fen": written,
+            "written_off_fen": written,  # principal
+            "write_off_expense_fen": sum(m["joint"]["write_off_expense_fen"] for m in monthly),
             "recovered_fen": recovered,
             "loss_fen": written - recovered,
             "loss_rate": _rate((written - recovered) / years, average_balance) if years else None,

@@ -880,7 +880,13 @@ def _losses_and_approvals(ctx: _Context, page: _Page) -> str:
         '<section id="losses"><h2>Losses and approvals</h2>'
         f"{figure}"
         + _table(
-            ["Policy", "Written off (yuan)", "Recovered (yuan)", "Net loss (yuan)", "Loss rate"],
+            [
+                "Policy",
+                "Principal written off (yuan)",
+                "Recovered (yuan)",
+                "Net loss (yuan)",
+                "Loss rate",
+            ],
             loss_rows,
             caption="Losses over the whole run",
         )
@@ -1387,7 +1393,7 @@ _MONTHLY_COLUMNS: Final[tuple[tuple[str, str, Callable[[Any], str]], ...]] = (
     ("rate_30_plus", "30+ (balance)", percent),
     ("rate_30_plus_count", "30+ (count)", percent),
     ("rate_90_plus", "90+ (balance)", percent),
-    ("written_off_fen", "Written off (yuan)", yuan),
+    ("written_off_fen", "Principal written off (yuan)", yuan),
     ("recovered_fen", "Recovered (yuan)", yuan),
     ("revenue_fen", "Revenue (yuan)", yuan),
     ("requested", "Requested", count),

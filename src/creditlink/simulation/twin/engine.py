@@ -31,10 +31,12 @@ from creditlink.application.ledger import verify_ledger
 from creditlink.application.parameters import current_parameters, set_parameters
 from creditlink.application.paylater import Shortcut
 from creditlink.application.portfolio import NEUTRAL_POINTS
+from creditlink.application.ports import UnitOfWork
 from creditlink.bootstrap import Book, memory_book
 from creditlink.domain.calendar import add_months
 from creditlink.domain.delinquency import bucket_of
 from creditlink.domain.errors import CreditlinkError
+from creditlink.domain.ledger import EntryKind, Side
 from creditlink.domain.loan.schedule import Method, due_dates
 from creditlink.risk.ecl import expected_credit_loss, grades_down, stage
 from creditlink.risk.scoring.scaling import Scaling
@@ -46,6 +48,7 @@ from creditlink.simulation.twin.population import (
 )
 
 PRODUCTS = ("paylater", "loan")
+PRINCIPAL_WRITTEN_OFF = "principal_written_off"
 BUCKETS = ("C", "M1", "M2", "M3", "M4+")
 SCORE_EDGES = tuple(range(300, 901, 25))
 MODEL_MONTH = 3  # the behaviour score at this month end is judged against 30+ DPD later
@@ -180,6 +183,10 @@ class PartitionRun:
         self.out = _Figures(config)
         self.previous: dict[str, dict[str, tuple[str, int]]] = {p: {} for p in PRODUCTS}
         self.income_seen: dict[str, dict[str, int]] = {}
+        # Per product, the accounts and loans written off, by (customer, loan ref or ""), with
+        # the date, until their write-off entry is counted; and the entries counted.
+        self.written_off: dict[str, dict[tuple[str, str], date | None]] = {p: {} for p in PRODUCTS}
+        self.write_offs_counted: set[tuple[str, int]] = set()
 
     def distinct_books(self) -> list[Book]:
         seen: list[Book] = []
@@ -508,6 +515,10 @@ class PartitionRun:
                     for account in uow.paylater.all(read_only=True):
                         customer = self.customers[account.customer_id]
                         written_off = account.written_off
+                        if account.written_off_on is not None:
+                            self.written_off[product].setdefault(
+                                (account.customer_id, ""), account.written_off_on
+                            )
                         balance = 0 if written_off else account.principal_outstanding_fen()
                         dpd = 0 if written_off else account.dpd(end)
                         limit = uow.limits.get(account.customer_id)
@@ -519,6 +530,10 @@ class PartitionRun:
                     limits: dict[str, int] = {}
                     for loan in uow.loans.all(read_only=True):
                         customer = self.customers[loan.customer_id]
+                        if loan.written_off_on is not None:
+                            self.written_off[product].setdefault(
+                                (loan.customer_id, loan.ref), loan.written_off_on
+                            )
                         if not loan.active:
                             continue
                         balance = loan.outstanding_principal_fen()
@@ -533,6 +548,8 @@ class PartitionRun:
                             except CreditlinkError:
                                 continue
                     figures.limit[product] += sum(limits.values())
+                principal = self._principal_written_off(uow, product)
+                figures.money(product, PRINCIPAL_WRITTEN_OFF, principal)
                 balances = uow.ledger.stored_balances()
                 for name in ("write_off_expense", "recovery_income", *INCOME_ACCOUNTS):
                     total = -balances.get(f"{product}.{name}", 0)
@@ -550,6 +567,30 @@ class PartitionRun:
             self.out.rolls(product, month, self.previous[product], current)
             self.previous[product] = current
         self.out.scores(month, with_score)
+
+    def _principal_written_off(self, uow: UnitOfWork, product: str) -> int:
+        """The principal of the write-offs seen since the last month end: what TWIN.md
+        counts as lost (interest, fees and penalty written off were never lent). Read from
+        the write-off entries' principal lines, for the few customers written off."""
+        account = f"{product}.principal_receivable"
+        total = 0
+        noted = self.written_off[product]
+        for key, on in noted.items():
+            if on is None:
+                continue  # counted at an earlier month end
+            for entry in uow.ledger.customer_entries(key[0], since=on):
+                if entry.draft.kind is not EntryKind.WRITE_OFF:
+                    continue
+                if (product, entry.entry_id) in self.write_offs_counted:
+                    continue
+                self.write_offs_counted.add((product, entry.entry_id))
+                total += sum(
+                    line.amount_fen
+                    for line in entry.lines
+                    if line.account.name == account and line.side is Side.CREDIT
+                )
+            noted[key] = None
+        return total
 
     def _late(self, customer: _Customer, product: str, dpd: int, month: int) -> None:
         if dpd >= 1:
@@ -658,7 +699,7 @@ class _Month:
         self.over_30 = dict.fromkeys(PRODUCTS, 0)
         self.over_90 = dict.fromkeys(PRODUCTS, 0)
         self.count_30 = dict.fromkeys(PRODUCTS, 0)
-        names = ("write_off_expense", "recovery_income", *INCOME_ACCOUNTS)
+        names = ("write_off_expense", PRINCIPAL_WRITTEN_OFF, "recovery_income", *INCOME_ACCOUNTS)
         self.flows = {p: dict.fromkeys(names, 0) for p in PRODUCTS}
         self.requests: dict[str, dict[str, int]] = {}
 
