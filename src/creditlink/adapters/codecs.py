@@ -66,6 +66,7 @@ def paylater_to_dict(account: PayLaterAccount) -> dict[str, Any]:
                 "fee_rate": str(plan.fee_rate),
                 "apr": str(plan.apr),
                 "status": plan.status.value,
+                **({"absorbed": plan.absorbed} if plan.absorbed else {}),
                 "installments": [
                     [
                         i.k,
@@ -138,6 +139,7 @@ def paylater_from_dict(data: dict[str, Any], purchases: Purchases) -> PayLaterAc
             fee_rate=Decimal(item["fee_rate"]),
             apr=Decimal(item["apr"]),
             status=PlanStatus(item["status"]),
+            absorbed=dict(item.get("absorbed", {})),
             installments=[
                 Installment(
                     row[0], _req(row[1]), row[2], row[3], InstallmentStatus(row[4]), row[5], row[6]

@@ -415,9 +415,17 @@ class PayLaterAccount:
             )
         else:
             index = self._line_index(purchase_ref)
-            # No line: it was billed and paid, and has been dropped (`_drop_settled_lines`).
+            # No line: it was billed and paid, and has been dropped (`_drop_settled_lines`),
+            # or converted with its statement.
             if index is not None:
                 left, unbilled_paid = self._refund_line(index, left, allocation)
+            else:
+                for plan in self.plans.values():
+                    if plan.status is PlanStatus.ACTIVE and plan.absorbed.get(purchase_ref):
+                        left, unbilled_paid = self._refund_in_plan(
+                            plan, purchase_ref, left, on, allocation
+                        )
+                        break
         counted = amount_fen - unbilled_paid
         if left:
             more, left = self._allocate(left)
@@ -461,6 +469,45 @@ class PayLaterAccount:
         if moved_line is None:
             return left, 0
         return self._refund_line(moved_line, left, allocation)
+
+    def _refund_in_plan(
+        self, plan: Plan, purchase_ref: str, left: int, on: date, allocation: Allocation
+    ) -> tuple[int, int]:
+        """A purchase converted with its statement: the refund pays its principal where it
+        now is, the statement's plan, up to what the purchase put in. Billed installments'
+        principal first; then principal comes out of the unbilled installments, the last
+        first (one left with none is cancelled, and its fee with it), into the cycle, and
+        the refund pays it there, as for a converted purchase (the statement shows it under
+        purchases and the refund under refunds). The plan goes on for the rest of the
+        statement. (what is left, what paid principal not yet billed)."""
+        share = min(left, plan.absorbed[purchase_ref])
+        rest = share
+        for installment in plan.installments:
+            paid = min(rest, installment.principal_due_fen)
+            installment.principal_paid_fen += paid
+            allocation.principal_fen += paid
+            rest -= paid
+            installment.settle_if_paid()
+        moved = 0
+        for installment in reversed(plan.installments):
+            if installment.status is not InstallmentStatus.PENDING:
+                continue
+            taken = min(rest, installment.principal_fen)
+            installment.principal_fen -= taken
+            moved += taken
+            rest -= taken
+            if installment.principal_fen == 0:
+                installment.status = InstallmentStatus.CANCELLED
+        plan.absorbed[purchase_ref] -= share - rest
+        plan.principal_fen -= moved  # what the plan holds; its fee stays as agreed
+        left -= share - rest - moved
+        unbilled_paid = 0
+        if moved:
+            self.lines.append(PrincipalLine(f"{plan.ref}:{purchase_ref}", on, moved, moved))
+            self.cycle.purchases_fen += moved
+            left, unbilled_paid = self._refund_line(len(self.lines) - 1, left, allocation)
+        self._complete_plans()
+        return left, unbilled_paid
 
     # -- installment plans --------------------------------------------------------------
 
@@ -590,7 +637,9 @@ class PayLaterAccount:
             terms=terms,
         )
         for index in lines:
-            self.lines[index] = self.lines[index].paid_down(self.lines[index].outstanding_fen)
+            line = self.lines[index]
+            plan.absorbed[line.ref] = plan.absorbed.get(line.ref, 0) + line.outstanding_fen
+            self.lines[index] = line.paid_down(line.outstanding_fen)
         self.plans[plan_ref] = plan
         statement.converted_after_fen += principal
         self.cycle.converted_fen += principal

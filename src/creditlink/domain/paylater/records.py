@@ -162,6 +162,9 @@ class Plan:
     apr: Decimal
     installments: list[Installment]
     status: PlanStatus = PlanStatus.ACTIVE
+    # A statement's plan: each converted purchase's principal in it, less what its refunds
+    # have paid there since (`PayLaterAccount.refund`).
+    absorbed: dict[str, int] = field(default_factory=dict)
 
     @property
     def unbilled_principal_fen(self) -> int:
