@@ -36,6 +36,7 @@ from creditlink.domain.ledger import (
     EntryKind,
     JournalEntry,
     Line,
+    Side,
     credit,
     debit,
 )
@@ -353,11 +354,11 @@ def repay(
         request = f"repayment: {amount if isinstance(amount, Shortcut) else format_fen(amount)}"
         replay = _replayed_entry(uow, idempotency_key, customer_id, request)
         if replay is not None:
-            return Repayment(amount_fen=replay.lines[0].amount_fen, entry=replay)
+            return Repayment(amount_fen=_cash_in(replay), entry=replay)
         account = uow.paylater.get(customer_id)
         lines: list[Line] = []
         if amount is Shortcut.ALL and not account.written_off:
-            settled, interest, allocation = account.pay_all(on=on, terms=terms)
+            settled, interest, allocation, from_credit = account.pay_all(on=on, terms=terms)
             allocation.principal_fen += settled
             allocation.interest_fen += interest
             total = allocation.total_fen
@@ -366,12 +367,14 @@ def repay(
                     debit(_account(AccountCode.INTEREST_RECEIVABLE), interest, customer_id),
                     credit(_account(AccountCode.INTEREST_INCOME), interest),
                 ]
+            lines += _credit_used_lines(customer_id, from_credit)
         else:
             total = _shortcut_amount(account, amount, on)
             if total <= 0:
                 return Repayment(amount_fen=0, entry=None)
             allocation = account.repay(amount_fen=total, on=on, terms=terms)
-        if total <= 0:
+        cash = [debit(CASH, total)] if total > 0 else []
+        if not cash and not lines:
             return Repayment(amount_fen=0, entry=None)
         entry = post_entry(
             uow,
@@ -380,7 +383,7 @@ def repay(
             kind=EntryKind.RECOVERY if account.written_off else EntryKind.REPAYMENT,
             customer_id=customer_id,
             description=request,
-            lines=[debit(CASH, total), *lines, *_paid_lines(customer_id, allocation)],
+            lines=[*cash, *lines, *_paid_lines(customer_id, allocation)],
         )
         limit = check_patterns(
             uow,
@@ -395,6 +398,13 @@ def repay(
         _save(uow, account, limit, parameters, on)
         uow.commit()
     return Repayment(amount_fen=total, entry=entry)
+
+
+def _cash_in(entry: JournalEntry) -> int:
+    """What a repayment's entry took in money (an `all` may also use a credit balance)."""
+    return sum(
+        line.amount_fen for line in entry.lines if line.account == CASH and line.side is Side.DEBIT
+    )
 
 
 def _shortcut_amount(account: PayLaterAccount, amount: int | Shortcut, on: date) -> int:
@@ -646,13 +656,17 @@ def _billing_lines(customer_id: str, billing: Billing) -> list[Line]:
             debit(_account(AccountCode.FEE_RECEIVABLE), billing.fee_fen, customer_id),
             credit(_account(AccountCode.FEE_INCOME), billing.fee_fen),
         ]
-    used = billing.from_credit.total_fen
-    if used:
-        lines += [
-            debit(_account(AccountCode.CUSTOMER_CREDIT_BALANCE), used, customer_id),
-            *_paid_lines(customer_id, billing.from_credit),
-        ]
-    return lines
+    return lines + _credit_used_lines(customer_id, billing.from_credit)
+
+
+def _credit_used_lines(customer_id: str, used: Allocation) -> list[Line]:
+    """A credit balance paying what is owed: from the customer's credit to receivables."""
+    if not used.total_fen:
+        return []
+    return [
+        debit(_account(AccountCode.CUSTOMER_CREDIT_BALANCE), used.total_fen, customer_id),
+        *_paid_lines(customer_id, used),
+    ]
 
 
 def _write_off_lines(customer_id: str, written: WriteOff) -> list[Line]:

@@ -348,10 +348,11 @@ class PayLaterAccount:
         self.cycle.activity = True
         return billed
 
-    def pay_all(self, *, on: date, terms: Terms) -> tuple[int, int, Allocation]:
+    def pay_all(self, *, on: date, terms: Terms) -> tuple[int, int, Allocation, Allocation]:
         """Pay everything: plans settled early (unbilled fees waived), interest accrued to
-        today billed and paid, then every billed and unbilled amount. Returns (principal
-        settled outside the statements, interest billed now, allocation of the rest)."""
+        today billed and paid, then every billed and unbilled amount, the credit balance
+        first. Returns (principal settled outside the statements, interest billed now,
+        allocation of the money paid for the rest, allocation of the credit used)."""
         self._require_active()
         settled = sum(
             self.settle_plan(plan_ref=plan.ref, on=on)
@@ -360,11 +361,22 @@ class PayLaterAccount:
         )
         interest = self.bill_accrued_interest(on=on, terms=terms)
         self.cycle.payments_fen += interest
-        rest = self.billed_due_fen() + self.unbilled_principal_fen() - self.credit_balance_fen
+        from_credit = Allocation()
+        if self.credit_balance_fen:
+            # The credit pays what is owed, billed first, as at a statement; what it pays on
+            # statements counts toward them as a payment would.
+            from_credit, left = self._allocate(self.credit_balance_fen, billed_only=True)
+            if from_credit.total_fen:
+                self._credit_statements(from_credit.total_fen, on)
+            unbilled, left = self._allocate(left)
+            from_credit.add(unbilled)
+            self.credit_balance_fen = left
+            self._drop_settled_lines()
+        rest = self.billed_due_fen() + self.unbilled_principal_fen()
         allocation = self.repay(amount_fen=rest, on=on, terms=terms) if rest > 0 else Allocation()
         if interest:
             self._credit_statements(interest, on)
-        return settled, interest, allocation
+        return settled, interest, allocation, from_credit
 
     # -- shortcuts (DOMAIN.md §5) -------------------------------------------------------
 
@@ -414,18 +426,7 @@ class PayLaterAccount:
                 self.plans[purchase.plan_ref], left, on, allocation
             )
         else:
-            index = self._line_index(purchase_ref)
-            # No line: it was billed and paid, and has been dropped (`_drop_settled_lines`),
-            # or converted with its statement.
-            if index is not None:
-                left, unbilled_paid = self._refund_line(index, left, allocation)
-            else:
-                for plan in self.plans.values():
-                    if plan.status is PlanStatus.ACTIVE and plan.absorbed.get(purchase_ref):
-                        left, unbilled_paid = self._refund_in_plan(
-                            plan, purchase_ref, left, on, allocation
-                        )
-                        break
+            left, unbilled_paid = self._refund_principal(purchase_ref, left, on, allocation)
         counted = amount_fen - unbilled_paid
         if left:
             more, left = self._allocate(left)
@@ -436,6 +437,21 @@ class PayLaterAccount:
             self._credit_statements(counted, on)
         self._drop_settled_lines()
         return allocation
+
+    def _refund_principal(
+        self, ref: str, left: int, on: date, allocation: Allocation
+    ) -> tuple[int, int]:
+        """Pay the principal line `ref` (a purchase's, or a refunded plan's moved principal)
+        from `left`, wherever it is now: its line, or the statement's plan that took it. No
+        line and no plan: it was billed and paid, and has been dropped
+        (`_drop_settled_lines`). (what is left, what paid principal not yet billed)"""
+        index = self._line_index(ref)
+        if index is not None:
+            return self._refund_line(index, left, allocation)
+        for plan in self.plans.values():
+            if plan.status is PlanStatus.ACTIVE and plan.absorbed.get(ref):
+                return self._refund_in_plan(plan, ref, left, on, allocation)
+        return left, 0
 
     def _refund_line(self, index: int, left: int, allocation: Allocation) -> tuple[int, int]:
         """Pay principal line `index` from `left`: (what is left, what it paid if the line
@@ -465,10 +481,7 @@ class PayLaterAccount:
             allocation.principal_fen += paid
             left -= paid
             installment.settle_if_paid()
-        moved_line = self._line_index(f"{plan.ref}:moved")
-        if moved_line is None:
-            return left, 0
-        return self._refund_line(moved_line, left, allocation)
+        return self._refund_principal(f"{plan.ref}:moved", left, on, allocation)
 
     def _refund_in_plan(
         self, plan: Plan, purchase_ref: str, left: int, on: date, allocation: Allocation
@@ -532,6 +545,15 @@ class PayLaterAccount:
             )
         fee = plan_fee(principal_fen, fee_rate)
         parts = split(principal_fen, fee, periods)
+        if any(part.principal_fen <= 0 or part.fee_fen < 0 for part in parts):
+            # DOMAIN.md §3's split gives the last installment what is left, which for a small
+            # amount is nothing, or a fee below zero that no statement can bill.
+            raise NotConvertible(
+                f"{format_fen(principal_fen)} is too small to split into {periods} "
+                "installments (one would carry no principal, or a negative fee)",
+                field="periods",
+                rule="NOT_CONVERTIBLE",
+            )
         apr = plan_apr(principal_fen, [p.principal_fen + p.fee_fen for p in parts])
         if apr > terms.apr_cap:
             raise AprCapExceeded(
