@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from creditlink.application import paylater
-from creditlink.application.close_of_day import DateOutOfOrder, close_day
+from creditlink.application.close_of_day import CLOSE_LOCK, DateOutOfOrder, close_day
 from creditlink.application.ledger import verify_ledger
+from creditlink.application.parameters import set_parameters
 from creditlink.application.queries import customer_state
 from creditlink.bootstrap import Book, open_book
 from creditlink.domain.copies import clone
@@ -214,3 +215,72 @@ def test_a_first_close_may_not_fall_behind_the_operations_of_the_book(book: Book
     with book.store.reader() as uow:
         assert uow.eod.latest() is None  # nothing was marked
     assert not close_day(book.store, on=date(2026, 1, 10), clock=CLOCK).already_closed
+
+
+def test_a_close_while_another_runs_is_refused_and_changes_nothing(book: Book) -> None:
+    """Two closes of one book at once billed statements twice on PostgreSQL (each read the
+    same accounts due); one close runs at a time, and a crash lets its lock go."""
+    add_customer(book.store, "c1")
+    with book.store.only_one(CLOSE_LOCK) as held:
+        assert held
+        with pytest.raises(Conflict) as refused:
+            close_day(book.store, on=date(2026, 1, 5), clock=CLOCK)
+    assert (refused.value.rule, refused.value.field) == ("EOD_RUNNING", "date")
+    with book.store.reader() as uow:
+        assert uow.eod.latest() is None
+    assert not close_day(book.store, on=date(2026, 1, 5), clock=CLOCK).already_closed
+
+
+_HOLDER = """
+import sys, time
+from creditlink.bootstrap import open_book
+from creditlink.application.close_of_day import CLOSE_LOCK
+book = open_book(sys.argv[1])
+with book.store.only_one(CLOSE_LOCK) as held:
+    print("held" if held else "busy", flush=True)
+    time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("where", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_close_in_another_process_holds_the_book(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    url = str(request.getfixturevalue("sqlite_url" if where == "sqlite" else "pg_url"))
+    book = open_book(url, clock=CLOCK)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(Conflict) as refused:
+            close_day(book.store, on=date(2026, 1, 5), clock=CLOCK)
+        assert refused.value.rule == "EOD_RUNNING"
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    # The holder was killed: the kernel, or the server, let its lock go.
+    assert not close_day(book.store, on=date(2026, 1, 5), clock=CLOCK).already_closed
+    book.store.dispose()
+
+
+def test_parameters_do_not_change_while_a_date_is_being_closed(book: Book) -> None:
+    """A close judges every account by the parameters it read at its start: a change during
+    it would reach only the accounts visited after it, or none."""
+    with book.store.unit_of_work() as uow:
+        uow.eod.mark_closing(date(2026, 1, 5), at=CLOCK.now())
+        uow.commit()
+    with pytest.raises(Conflict) as refused:
+        set_parameters(
+            book.store.unit_of_work(),
+            changes={"linkage.freeze_dpd": "20"},
+            actor="risk.officer",
+            reason="tighten",
+            clock=CLOCK,
+        )
+    assert (refused.value.rule, refused.value.field) == ("BUSINESS_DATE_CLOSING", "changes")
+    with book.store.reader() as uow:
+        assert [v.version for v in uow.parameters.history()] == [1]

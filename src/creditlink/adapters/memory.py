@@ -24,6 +24,7 @@ without saving it again). tests/twin holds the twin to giving the same result ei
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import heapq
@@ -1096,6 +1097,7 @@ class MemoryStore:
 
     def __init__(self, *, checked: bool = True) -> None:
         self.state = MemoryState(checked=checked)
+        self._locks: dict[str, threading.Lock] = {}
 
     def unit_of_work(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
@@ -1105,6 +1107,16 @@ class MemoryStore:
 
     def dispose(self) -> None:
         """Nothing to close: the book goes when the process does."""
+
+    @contextlib.contextmanager
+    def only_one(self, name: str) -> Iterator[bool]:
+        lock = self._locks.setdefault(name, threading.Lock())
+        taken = lock.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                lock.release()
 
 
 # -- alert status, API keys and stored responses (the HTTP service's records) ----------------

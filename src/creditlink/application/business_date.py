@@ -20,18 +20,26 @@ from creditlink.application.ports import UnitOfWork
 from creditlink.domain.errors import Conflict, InvalidInput
 
 
-def require_open(uow: UnitOfWork, on: date) -> None:
+def require_not_closing(uow: UnitOfWork, *, field: str = "on") -> None:
+    """Nothing may change what a running close of day is looking at: operations, and the
+    parameters it judges by, wait for it to finish."""
     latest = uow.eod.latest()
-    if latest is None:
-        return
-    last, status = latest
-    if status == "closing":
+    if latest is not None and latest[1] == "closing":
+        last = latest[0]
         raise Conflict(
             f"business date {last.isoformat()} is being closed; operations resume on "
             f"{(last + timedelta(days=1)).isoformat()} once its close has finished",
-            field="on",
+            field=field,
             rule="BUSINESS_DATE_CLOSING",
         )
+
+
+def require_open(uow: UnitOfWork, on: date) -> None:
+    require_not_closing(uow)
+    latest = uow.eod.latest()
+    if latest is None:
+        return
+    last, _ = latest
     open_date = last + timedelta(days=1)
     if on < open_date:
         raise Conflict(

@@ -24,6 +24,7 @@ from creditlink.domain.errors import Conflict
 from creditlink.domain.parameters import ParameterSet
 
 BATCH_SIZE = 200
+CLOSE_LOCK = "close-of-day"  # held by the close that runs (Store.only_one)
 
 Progress = Callable[[int], None]
 
@@ -52,7 +53,28 @@ def close_day(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> DayReport:
-    """Close business date `on`: idempotent for a closed date, refuses to skip a date."""
+    """Close business date `on`: idempotent for a closed date, refuses to skip a date, and
+    runs alone: a second close of the book while one runs is refused (`EOD_RUNNING`); after
+    a crash, run it again and it finishes what was left."""
+    with store.only_one(CLOSE_LOCK) as alone:
+        if not alone:
+            raise Conflict(
+                "another close of day is running on this book; wait for it to finish, "
+                "then run this one again (a close is idempotent and resumable)",
+                field="date",
+                rule="EOD_RUNNING",
+            )
+        return _close_day(store, on=on, clock=clock, batch_size=batch_size, progress=progress)
+
+
+def _close_day(
+    store: Store,
+    *,
+    on: date,
+    clock: Clock,
+    batch_size: int,
+    progress: Progress | None,
+) -> DayReport:
     with store.reader() as uow:
         if uow.eod.is_closed(on):
             return DayReport(on=on, already_closed=True)

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from creditlink.application.business_date import require_not_closing
 from creditlink.application.parameters import (
     audit_change,
     current_parameters,
@@ -199,6 +200,7 @@ def restore_parameters(
                 field="incident",
                 rule="INCIDENT_OPEN",
             )
+        require_not_closing(uow, field="incident")
         current = current_parameters(uow)
         normal = uow.parameters.get(incident.normal_version)
         assert normal is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from creditlink.application.business_date import next_close
+from creditlink.application.business_date import next_close, require_not_closing
 from creditlink.application.ports import AuditRecord, Clock, ParameterVersion, UnitOfWork
 from creditlink.domain.errors import InvalidInput, NotFound
 from creditlink.domain.parameters import DEFAULTS, ParameterSet
@@ -107,6 +107,7 @@ def set_parameters(
     """Put a new version in force from the next operation; audited with who, when, why."""
     require_reason(reason, what="a parameter change")
     with uow:
+        require_not_closing(uow, field="changes")
         before = current_parameters(uow)
         after = before.changed(changes)
         store_version(uow, after, before=before, actor=actor, reason=reason, clock=clock)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -553,6 +554,11 @@ class Store(Protocol):
 
     def dispose(self) -> None:
         """Close connections; the store is not used afterwards."""
+        ...
+
+    def only_one(self, name: str) -> AbstractContextManager[bool]:
+        """Hold the book's lock `name` for the block, if no one, in any process, holds it:
+        yields whether it was taken. A process that ends, however it ends, lets it go."""
         ...
 
 

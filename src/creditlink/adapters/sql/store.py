@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -55,7 +56,7 @@ from creditlink.adapters.sql.tables import (
     parameter_versions,
     paylater_accounts,
 )
-from creditlink.adapters.sql.turns import WriterTurn
+from creditlink.adapters.sql.turns import WriterTurn, exclusive_file
 from creditlink.application.errors import CustomerNotFound, DuplicateCustomer
 from creditlink.application.ports import (
     AlertRecord,
@@ -96,6 +97,7 @@ from creditlink.domain.paylater.account import PayLaterAccount
 # chain head, so entries are numbered without gaps in commit order. SQLite's write lock
 # already gives the same order.
 _PG_LEDGER_LOCK = 727_000_002
+_ONLY_ONE_SPACE = 72_700  # pg_try_advisory_lock(space, key) for Store.only_one
 
 
 _CUSTOMER_COLUMNS = (
@@ -1686,11 +1688,12 @@ class SqlStore:
         # SQLite has one writer at a time: writers take turns (see turns.py) instead of
         # waiting in SQLite's busy handler.
         self.writer_turn = None
+        self._on_disk: Path | None = None
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             # On disk, as engine.py's SQLite check has it; in memory, threads only.
-            on_disk = Path(database) if database and database != ":memory:" else None
-            self.writer_turn = WriterTurn(on_disk)
+            self._on_disk = Path(database) if database and database != ":memory:" else None
+            self.writer_turn = WriterTurn(self._on_disk)
         ensure_schema(self.engine)
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{READONLY: True})
@@ -1704,3 +1707,30 @@ class SqlStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def only_one(self, name: str) -> Iterator[bool]:
+        if self.engine.dialect.name != "postgresql":
+            with exclusive_file(self._on_disk, name) as taken:
+                yield taken
+            return
+        # A session-level advisory lock on a connection of its own: the server lets it go
+        # when the connection ends, with its process.
+        key = int(hashlib.sha256(name.encode()).hexdigest()[:7], 16)
+        with self.engine.connect() as connection:
+            taken = bool(
+                connection.execute(
+                    sa.text("SELECT pg_try_advisory_lock(:space, :key)"),
+                    {"space": _ONLY_ONE_SPACE, "key": key},
+                ).scalar()
+            )
+            connection.commit()
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_unlock(:space, :key)"),
+                        {"space": _ONLY_ONE_SPACE, "key": key},
+                    )
+                    connection.commit()

@@ -14,9 +14,11 @@ Both are given up after `timeout` seconds, as SQLite's own wait would be.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -74,3 +76,31 @@ class WriterTurn:
                 fcntl.flock(self._file, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+
+_HELD: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def exclusive_file(book_file: Path | None, name: str) -> Iterator[bool]:
+    """Hold `<book>.<name>` (flock) for the block if no process holds it: yields whether it
+    was taken. A book in memory has only this process: a lock per name stands in."""
+    if book_file is None or fcntl is None:
+        lock = _HELD.setdefault(f"{book_file}:{name}", threading.Lock())
+        taken = lock.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                lock.release()
+        return
+    descriptor = os.open(f"{book_file}.{name}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)  # lets the lock go
