@@ -656,9 +656,64 @@ def test_a_read_of_a_book_that_is_not_there_is_refused_and_makes_none(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     missing = tmp_path / "typo" / "book.db"
-    for args in (["ledger", "verify"], ["params", "history"], ["customer", "list"]):
+    quote = ["loan", "quote", "--amount", "1000.00", "--term", "3", "--method"]
+    quote += ["equal_principal", "--rate", "0.0005", "--date", "2026-01-01"]
+    for args in (["ledger", "verify"], ["params", "history"], ["customer", "list"], quote):
         code, out, err = cli(capsys, monkeypatch, *args, "--db", f"sqlite:///{missing}")
         assert code == 1, out
         assert "BOOK_EXISTS" in err
         assert str(missing) in err
     assert not missing.parent.exists()
+
+
+def test_a_bad_batch_size_for_the_close_is_refused_before_any_date_closes(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+) -> None:
+    """0 accounts a batch closed every date without closing any account, for good."""
+    for bad in ("0", "abc", "-1", "100001"):
+        monkeypatch.setenv("CREDITLINK_EOD_BATCH_SIZE", bad)
+        code, _, err = cli(capsys, monkeypatch, "eod", "--date", "2026-01-01", "--db", db)
+        assert code == 1, bad
+        assert "CREDITLINK_EOD_BATCH_SIZE" in err
+        assert "BATCH_SIZE_RANGE" in err
+    book = open_book(db)
+    with book.store.reader() as uow:
+        assert uow.eod.latest() is None
+    book.store.dispose()
+
+
+def test_forget_answers_refuses_a_retention_past_the_calendar(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+) -> None:
+    for days in ("1000000", "99999999999"):
+        code, _, err = cli(
+            capsys, monkeypatch, "service", "forget-answers", "--older-than-days", days, "--db", db
+        )
+        assert code == 1, err
+        assert "ANSWERS_KEPT_DAYS_MAX" in err
+
+
+def test_an_unchanged_parameter_is_named_once(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+) -> None:
+    code, _, err = cli(
+        capsys,
+        monkeypatch,
+        "params",
+        "set",
+        "linkage.restrict_dpd",
+        "4",
+        "--reason",
+        "x",
+        "--db",
+        db,
+    )
+    assert code == 1
+    assert "PARAMETER_UNCHANGED" in err
+    assert err.count("linkage.restrict_dpd") == 1, err

@@ -206,6 +206,7 @@ def _label(text: str) -> str:
 
 
 ANSWERS_KEPT_DAYS_MIN = 1
+ANSWERS_KEPT_DAYS_MAX = 36_500  # a century: more is a typo, and past the calendar's reach
 ANSWERS_FORGOTTEN_PER_TRANSACTION = 5_000
 
 
@@ -231,6 +232,12 @@ def forget_kept_answers(
             f"answers are kept at least {ANSWERS_KEPT_DAYS_MIN} day, not {older_than_days}",
             field="older_than_days",
             rule="ANSWERS_KEPT_DAYS_MIN",
+        )
+    if older_than_days > ANSWERS_KEPT_DAYS_MAX:
+        raise InvalidInput(
+            f"must be at most {ANSWERS_KEPT_DAYS_MAX:,} days, got {older_than_days:,}",
+            field="older_than_days",
+            rule="ANSWERS_KEPT_DAYS_MAX",
         )
     at = clock.now()
     before = at - timedelta(days=older_than_days)

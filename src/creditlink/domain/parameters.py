@@ -655,10 +655,11 @@ class ParameterSet:
             # An equal value written otherwise (0.10 for 0.1) keeps the text in force.
             updates[attribute] = current if value == current else value
         if all(value is getattr(self.values, a) for a, value in updates.items()):
+            names = list(changes)
+            also = f" (and {', '.join(names[1:])})" if len(names) > 1 else ""
             raise InvalidInput(
-                f"{', '.join(changes)}: already in force with these values; a new version "
-                "must change something",
-                field=next(iter(changes)),
+                f"already in force with this value{also}; a new version must change something",
+                field=names[0],
                 rule="PARAMETER_UNCHANGED",
             )
         try:

@@ -41,9 +41,7 @@ def eod(
     last = parse_date(through, field="through") if through else first
     if last < first:
         raise InvalidInput("must be on or after --date", field="through", rule="DATE_ORDER")
-    import os
-
-    batch_size = int(os.environ.get("CREDITLINK_EOD_BATCH_SIZE", "200"))
+    batch_size = _batch_size()
     book = open_book(db)
     reports = []
     days = (last - first).days + 1
@@ -103,3 +101,24 @@ def eod(
             ],
         )
     )
+
+
+BATCH_ENV = "CREDITLINK_EOD_BATCH_SIZE"
+BATCH_MAX = 100_000
+
+
+def _batch_size() -> int:
+    """Accounts closed per transaction, from CREDITLINK_EOD_BATCH_SIZE (default 200). Refused
+    unless a whole number from 1 to 100,000: 0 closed dates doing nothing, for good."""
+    import os
+
+    from creditlink.domain.errors import InvalidInput
+
+    text = os.environ.get(BATCH_ENV, "200").strip()
+    if not text.isdigit() or not 1 <= int(text) <= BATCH_MAX:
+        raise InvalidInput(
+            f"must be a whole number from 1 to {BATCH_MAX:,}, got {text!r}",
+            field=BATCH_ENV,
+            rule="BATCH_SIZE_RANGE",
+        )
+    return int(text)

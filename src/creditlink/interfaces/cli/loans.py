@@ -36,7 +36,7 @@ def quote(
     daily_rate = parse_rate(rate, field="rate")
     drawn_on = parse_date(date_, field="date")
     chosen = Method.parse(method)
-    book = open_book(db)
+    book = open_book(db, existing=True)
     offer = quote_loan(
         amount_fen=principal,
         term_months=term,
