@@ -24,7 +24,6 @@ without saving it again). tests/twin holds the twin to giving the same result ei
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import heapq
@@ -32,12 +31,14 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
+from creditlink.adapters.locks import held_if_free
 from creditlink.application.errors import CustomerNotFound
 from creditlink.application.ports import (
     AlertRecord,
@@ -1108,15 +1109,8 @@ class MemoryStore:
     def dispose(self) -> None:
         """Nothing to close: the book goes when the process does."""
 
-    @contextlib.contextmanager
-    def only_one(self, name: str) -> Iterator[bool]:
-        lock = self._locks.setdefault(name, threading.Lock())
-        taken = lock.acquire(blocking=False)
-        try:
-            yield taken
-        finally:
-            if taken:
-                lock.release()
+    def only_one(self, name: str) -> AbstractContextManager[bool]:
+        return held_if_free(self._locks.setdefault(name, threading.Lock()))
 
 
 # -- alert status, API keys and stored responses (the HTTP service's records) ----------------

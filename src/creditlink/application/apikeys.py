@@ -224,9 +224,8 @@ def forget_kept_answers(
     Past that age a retry of a money-moving request is answered by its use case, which
     replays its own first outcome under the same key (the key stays spent in the ledger and
     the decisions; a plan is shown as it stands now); a retry of any other request runs
-    again. So the retention is how long a
-    client may retry a parameter change, an alert action or an onboarding and be sure it
-    runs once."""
+    again. So the retention is how long a client may retry a parameter change, an alert
+    action or an onboarding and be sure it runs once."""
     if older_than_days < ANSWERS_KEPT_DAYS_MIN:
         raise InvalidInput(
             f"answers are kept at least {ANSWERS_KEPT_DAYS_MIN} day, not {older_than_days}",

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -1689,6 +1690,7 @@ class SqlStore:
         # waiting in SQLite's busy handler.
         self.writer_turn = None
         self._on_disk: Path | None = None
+        self._locks: dict[str, threading.Lock] = {}  # `only_one` on a book in memory
         if self.engine.dialect.name == "sqlite":
             database = self.engine.url.database
             # On disk, as engine.py's SQLite check has it; in memory, threads only.
@@ -1711,7 +1713,7 @@ class SqlStore:
     @contextlib.contextmanager
     def only_one(self, name: str) -> Iterator[bool]:
         if self.engine.dialect.name != "postgresql":
-            with exclusive_file(self._on_disk, name) as taken:
+            with exclusive_file(self._on_disk, name, self._locks) as taken:
                 yield taken
             return
         # A session-level advisory lock on a connection of its own: the server lets it go

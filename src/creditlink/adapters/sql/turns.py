@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from creditlink.adapters.locks import held_if_free
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover (not on Windows: processes meet at SQLite's lock)
@@ -78,21 +80,16 @@ class WriterTurn:
             self._threads.release()
 
 
-_HELD: dict[str, threading.Lock] = {}
-
-
 @contextlib.contextmanager
-def exclusive_file(book_file: Path | None, name: str) -> Iterator[bool]:
+def exclusive_file(
+    book_file: Path | None, name: str, in_process: dict[str, threading.Lock]
+) -> Iterator[bool]:
     """Hold `<book>.<name>` (flock) for the block if no process holds it: yields whether it
-    was taken. A book in memory has only this process: a lock per name stands in."""
+    was taken. A book in memory has only this process: its lock of that name in
+    `in_process` stands in."""
     if book_file is None or fcntl is None:
-        lock = _HELD.setdefault(f"{book_file}:{name}", threading.Lock())
-        taken = lock.acquire(blocking=False)
-        try:
+        with held_if_free(in_process.setdefault(name, threading.Lock())) as taken:
             yield taken
-        finally:
-            if taken:
-                lock.release()
         return
     descriptor = os.open(f"{book_file}.{name}", os.O_RDWR | os.O_CREAT, 0o600)
     try:
