@@ -103,7 +103,7 @@ def test_a_date_must_be_written_as_a_date_not_a_number(
     staff = auth(keys.operator)
     for query in ("/portfolio?on=0", "/customers/c1?on=20260105", "/portfolio/ecl?on=1.5"):
         assert_problem(client.get(query, headers=staff), 422, "DATE_FORMAT", "on")
-    body = {"ref": "p1", "amount_fen": 100, "merchant": "m", "category": "retail"}
+    body: dict[str, object] = {"ref": "p1", "amount_fen": 100, "merchant": "m", "category": "x"}
     headers = auth(keys.operator, **{"Idempotency-Key": "dated"})
     for written in (0, "0", 1767225600):
         answer = client.post(
@@ -112,7 +112,7 @@ def test_a_date_must_be_written_as_a_date_not_a_number(
         assert_problem(answer, 422, "DATE_FORMAT", "on")
     with book.store.reader() as uow:
         assert uow.decisions.list() == []
-    written = client.post(
+    dated = client.post(
         "/customers/c1/paylater/purchases", json={**body, "on": DAY.isoformat()}, headers=headers
     )
-    assert written.status_code == 201, written.text
+    assert dated.status_code == 201, dated.text

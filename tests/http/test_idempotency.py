@@ -231,7 +231,7 @@ def test_only_answers_older_than_the_retention_are_forgotten_a_batch_at_a_time(
 
 # Each money-moving route once, in an order where each finds what it needs.
 _ON = "2026-01-05"
-_MONEY_MOVING = [
+_MONEY_MOVING: list[tuple[str, dict[str, object]]] = [
     ("/customers/c1/paylater/purchases", {**PURCHASE, "ref": "p9"}),
     ("/customers/c1/paylater/purchases", {**PURCHASE, "ref": "big", "amount_fen": 10**8}),
     ("/customers/c1/paylater/plans", {"plan_ref": "pl", "periods": 3, "purchase_ref": "p9"}),
@@ -251,8 +251,8 @@ def test_a_money_moving_retry_after_its_answer_is_forgotten_still_posts_once(
     client: TestClient, keys: Keys, book: Book
 ) -> None:
     answers = []
-    for n, (path, body) in enumerate(_MONEY_MOVING):
-        body = {"on": _ON, **body}
+    for n, (path, fields) in enumerate(_MONEY_MOVING):
+        body = {"on": _ON, **fields}
         headers = auth(keys.operator, **{"Idempotency-Key": f"last-month-{n}"})
         first = client.post(path, json=body, headers=headers)
         assert first.status_code in (200, 201), (path, first.text)
