@@ -284,3 +284,38 @@ def test_parameters_do_not_change_while_a_date_is_being_closed(book: Book) -> No
     assert (refused.value.rule, refused.value.field) == ("BUSINESS_DATE_CLOSING", "changes")
     with book.store.reader() as uow:
         assert [v.version for v in uow.parameters.history()] == [1]
+
+
+@pytest.mark.parametrize("where", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_close_cannot_start_while_a_parameter_change_is_deciding(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    """A parameter change checks that no close is running, then stores its version; a close
+    marked closing in between would judge by the set it read before the change. The change
+    holds the close's state to its commit, and marking a date closing waits for it."""
+    import threading
+    import time
+
+    url = str(request.getfixturevalue("sqlite_url" if where == "sqlite" else "pg_url"))
+    book = open_book(url, clock=CLOCK)
+    marked: list[float] = []
+
+    def mark() -> None:
+        with book.store.unit_of_work() as other:
+            other.eod.mark_closing(date(2026, 1, 5), at=CLOCK.now())
+            other.commit()
+        marked.append(time.monotonic())
+
+    with book.store.unit_of_work() as uow:
+        uow.eod.hold()
+        assert uow.eod.latest() is None
+        closer = threading.Thread(target=mark)
+        closer.start()
+        time.sleep(0.5)
+        assert marked == []  # waiting for this transaction
+        released = time.monotonic()
+        uow.commit()
+    closer.join(timeout=30)
+    assert marked
+    assert marked[0] >= released
+    book.store.dispose()

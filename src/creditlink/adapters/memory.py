@@ -833,6 +833,9 @@ class _CloseOfDay:
     def __init__(self, state: MemoryState, undo: list[Undo]):
         self._state, self._undo = state, undo
 
+    def hold(self) -> None:
+        """One unit of work at a time changes a book in memory: nothing to hold."""
+
     def latest_operation_date(self) -> date | None:
         days = [d.on for d in self._state.decisions]
         days += [e.draft.business_date for e in self._state.entries]

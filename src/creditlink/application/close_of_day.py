@@ -79,7 +79,6 @@ def _close_day(
         if uow.eod.is_closed(on):
             return DayReport(on=on, already_closed=True)
         last = uow.eod.last_closed()
-        parameters = current_parameters(uow)
         latest_operation = uow.eod.latest_operation_date() if last is None else None
     if latest_operation is not None and on < latest_operation:
         # A book never closed took operations of any date; its first close may not leave
@@ -100,9 +99,12 @@ def _close_day(
             rule="EOD_IN_ORDER",
         )
     with store.unit_of_work() as uow:
-        # From here no operation can be dated `on`: the close sees every one of them.
+        # From here no operation can be dated `on`, and no parameter change made: the close
+        # sees every operation, and judges by the set in force now.
         uow.eod.mark_closing(on, at=clock.now())
         uow.commit()
+    with store.reader() as uow:
+        parameters = current_parameters(uow)
     limits = _close_limits(store, on=on, batch_size=batch_size)
     work = DayWork()
     accounts = 0

@@ -200,6 +200,7 @@ def restore_parameters(
                 field="incident",
                 rule="INCIDENT_OPEN",
             )
+        uow.eod.hold()
         require_not_closing(uow, field="incident")
         current = current_parameters(uow)
         normal = uow.parameters.get(incident.normal_version)

@@ -107,6 +107,7 @@ def set_parameters(
     """Put a new version in force from the next operation; audited with who, when, why."""
     require_reason(reason, what="a parameter change")
     with uow:
+        uow.eod.hold()
         require_not_closing(uow, field="changes")
         before = current_parameters(uow)
         after = before.changed(changes)

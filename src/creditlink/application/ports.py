@@ -359,7 +359,13 @@ class CloseOfDayLog(Protocol):
         ...
 
     def mark_closing(self, on: date, *, at: datetime) -> None:
-        """Mark `on` as being closed, before its close starts (kept after a crash)."""
+        """Mark `on` as being closed, before its close starts (kept after a crash). Waits for
+        a transaction that holds the close's state (`hold`) to end."""
+        ...
+
+    def hold(self) -> None:
+        """Hold the close's state until this transaction ends: a close cannot be marked
+        closing meanwhile, so what this transaction read of it stays true to its commit."""
         ...
 
     def mark_closed(self, on: date, *, at: datetime, summary: Mapping[str, int]) -> None: ...

@@ -98,6 +98,7 @@ from creditlink.domain.paylater.account import PayLaterAccount
 # chain head, so entries are numbered without gaps in commit order. SQLite's write lock
 # already gives the same order.
 _PG_LEDGER_LOCK = 727_000_002
+_PG_CLOSE_STATE_LOCK = 727_000_003  # CloseOfDayLog.hold
 _ONLY_ONE_SPACE = 72_700  # pg_try_advisory_lock(space, key) for Store.only_one
 
 
@@ -1173,7 +1174,14 @@ class _CloseOfDay:
         days = [day for day in found if day is not None]
         return max(days) if days else None
 
+    def hold(self) -> None:
+        # SQLite: one writer at a time already; PostgreSQL: a lock until the commit.
+        if self._d.postgres:
+            self._d.one("SELECT pg_advisory_xact_lock(%s)", (_PG_CLOSE_STATE_LOCK,))
+            self._state.forget()  # read the state again, now that it cannot change
+
     def mark_closing(self, on: date, *, at: datetime) -> None:
+        self.hold()
         self._state.forget()
         row = self._d.one(
             "SELECT status FROM closed_days WHERE business_date = %s", (self._d.date_in(on),)
