@@ -717,3 +717,30 @@ def test_an_unchanged_parameter_is_named_once(
     assert code == 1
     assert "PARAMETER_UNCHANGED" in err
     assert err.count("linkage.restrict_dpd") == 1, err
+
+
+def test_a_range_refused_partway_lists_the_dates_it_closed_then_the_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+) -> None:
+    """Another close taking the book after the first date: the first stays closed, and the
+    output says so before the refusal (exit 1)."""
+    import creditlink.application.close_of_day as close_of_day
+    from creditlink.domain.errors import Conflict
+
+    real = close_of_day.close_day
+
+    def second_refused(store: object, *, on: object, **kwargs: object) -> object:
+        if str(on) == "2026-01-02":
+            raise Conflict("another close of day is running", field="date", rule="EOD_RUNNING")
+        return real(store, on=on, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(close_of_day, "close_day", second_refused)
+    code, out, err = cli(
+        capsys, monkeypatch, "eod", "--date", "2026-01-01", "--through", "2026-01-03",
+        "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 1
+    assert [row["date"] for row in json.loads(out)] == ["2026-01-01"]
+    assert "EOD_RUNNING" in err

@@ -25,8 +25,9 @@ def eod(
 ) -> None:
     """Close business dates: statements, interest, ageing, write-offs, limit changes.
 
-    Idempotent for a date already closed; refuses to skip a date; after a crash, run it
-    again and it finishes what was left.
+    Idempotent for a date already closed; refuses to skip a date; runs alone on a book;
+    after a crash, run it again and it finishes what was left. When a date is refused
+    partway through a range, the dates closed before it are listed, then the error.
     """
     from datetime import timedelta
 
@@ -35,7 +36,7 @@ def eod(
     from creditlink.application.close_of_day import close_day
     from creditlink.bootstrap import open_book
     from creditlink.domain.calendar import parse_date
-    from creditlink.domain.errors import InvalidInput
+    from creditlink.domain.errors import CreditlinkError, InvalidInput
 
     first = parse_date(date_, field="date")
     last = parse_date(through, field="through") if through else first
@@ -44,6 +45,7 @@ def eod(
     batch_size = _batch_size()
     book = open_book(db)
     reports = []
+    refused: CreditlinkError | None = None
     days = (last - first).days + 1
     with Progress(
         TextColumn("{task.description}"),
@@ -59,15 +61,18 @@ def eod(
         while day <= last:
             bar.update(task, description=f"closing {day.isoformat()}")
             bar.reset(accounts, description="accounts visited")
-            reports.append(
-                close_day(
+            try:
+                report = close_day(
                     book.store,
                     on=day,
                     clock=book.clock,
                     batch_size=batch_size,
                     progress=lambda n: bar.advance(accounts, n),
                 )
-            )
+            except CreditlinkError as error:
+                refused = error  # the dates before it stay closed: say which
+                break
+            reports.append(report)
             bar.advance(task)
             day += timedelta(days=1)
     rows = [
@@ -81,9 +86,17 @@ def eod(
         }
         for r in reports
     ]
+    if refused is not None and not rows:
+        raise refused
     if as_json:
         print_json(rows)
-        return
+    else:
+        _print_days(rows)
+    if refused is not None:
+        raise refused
+
+
+def _print_days(rows: list[dict[str, object]]) -> None:
     console().print(
         table(
             "Close of day",
