@@ -104,19 +104,28 @@ def request_digest(*, op: str, customer_id: str, ref: str, asked: Mapping[str, o
 
 
 def replayed_decision(
-    uow: UnitOfWork, key: str, *, request: str, op: str, ref: str, customer_id: str
-) -> DecisionRecord | None:
-    """The decision already made under `key` for this very request, or None when the key is
-    new. The key used for anything else (another customer, operation, ref, amount...) is
-    refused: a retry must not be answered with what was decided for another request."""
+    uow: UnitOfWork,
+    key: str,
+    *,
+    op: str,
+    ref: str,
+    customer_id: str,
+    asked: Mapping[str, object],
+) -> tuple[str, DecisionRecord | None]:
+    """The request's digest (`request_digest`, for `record_decision`), and the decision
+    already made under `key` for this very request, or None when the key is new. The key
+    used for anything else (another customer, operation, ref, amount...) is refused: a retry
+    must not be answered with what was decided for another request."""
+    request = request_digest(op=op, customer_id=customer_id, ref=ref, asked=asked)
     existing = uow.decisions.find_by_key(key)
     if existing is None:
-        return None  # a key used by another kind of entry is caught when this one is stored
+        # A key used by another kind of entry is caught when this one is stored.
+        return request, None
     if (existing.op, existing.ref, existing.customer_id) != (op, ref, customer_id) or (
         existing.request is not None and existing.request != request
     ):
         raise IdempotencyKeyReused(key)
-    return existing
+    return request, existing
 
 
 def record_decision(

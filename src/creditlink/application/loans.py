@@ -18,7 +18,6 @@ from creditlink.application.decisions import (
     judge,
     record_decision,
     replayed_decision,
-    request_digest,
 )
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
@@ -191,14 +190,13 @@ def draw_loan(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        request = request_digest(
+        request, existing = replayed_decision(
+            uow,
+            idempotency_key,
             op=DRAW,
-            customer_id=customer_id,
             ref=ref,
+            customer_id=customer_id,
             asked={"amount_fen": amount_fen, "term_months": term_months, "method": method},
-        )
-        existing = replayed_decision(
-            uow, idempotency_key, request=request, op=DRAW, ref=ref, customer_id=customer_id
         )
         if existing is not None:
             return DecisionResult(

@@ -20,7 +20,6 @@ from creditlink.application.decisions import (
     model_version_of,
     record_decision,
     replayed_decision,
-    request_digest,
 )
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
@@ -193,14 +192,13 @@ def purchase(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        request = request_digest(
+        request, replay = replayed_decision(
+            uow,
+            idempotency_key,
             op=PURCHASE,
-            customer_id=customer_id,
             ref=ref,
+            customer_id=customer_id,
             asked={"amount_fen": amount_fen, "merchant": merchant, "category": category},
-        )
-        replay = replayed_decision(
-            uow, idempotency_key, request=request, op=PURCHASE, ref=ref, customer_id=customer_id
         )
         if replay is not None:
             entry = uow.ledger.find_by_key(idempotency_key)
@@ -449,23 +447,17 @@ def convert_to_installments(
     with uow:
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
-        request = request_digest(
+        request, replay = replayed_decision(
+            uow,
+            idempotency_key,
             op=CONVERSION,
-            customer_id=customer_id,
             ref=plan_ref,
+            customer_id=customer_id,
             asked={
                 "periods": periods,
                 "purchase_ref": purchase_ref,
                 "statement_date": statement_date,
             },
-        )
-        replay = replayed_decision(
-            uow,
-            idempotency_key,
-            request=request,
-            op=CONVERSION,
-            ref=plan_ref,
-            customer_id=customer_id,
         )
         if replay is not None:
             account = uow.paylater.get(customer_id)

@@ -475,12 +475,7 @@ class PayLaterAccount:
                 self.lines.append(PrincipalLine(f"{plan.ref}:moved", on, moved, moved))
                 self.cycle.purchases_fen += moved
             plan.status = PlanStatus.REFUNDED
-        for installment in plan.installments:
-            paid = min(left, installment.principal_due_fen)
-            installment.principal_paid_fen += paid
-            allocation.principal_fen += paid
-            left -= paid
-            installment.settle_if_paid()
+        left = _pay_billed_principal(plan, left, allocation)
         return self._refund_principal(f"{plan.ref}:moved", left, on, allocation)
 
     def _refund_in_plan(
@@ -494,13 +489,7 @@ class PayLaterAccount:
         purchases and the refund under refunds). The plan goes on for the rest of the
         statement. (what is left, what paid principal not yet billed)."""
         share = min(left, plan.absorbed[purchase_ref])
-        rest = share
-        for installment in plan.installments:
-            paid = min(rest, installment.principal_due_fen)
-            installment.principal_paid_fen += paid
-            allocation.principal_fen += paid
-            rest -= paid
-            installment.settle_if_paid()
+        rest = _pay_billed_principal(plan, share, allocation)
         moved = 0
         for installment in reversed(plan.installments):
             if installment.status is not InstallmentStatus.PENDING:
@@ -864,3 +853,15 @@ class PayLaterAccount:
             raise Conflict(
                 "the PayLater account is written off", field="customer_id", rule="CUSTOMER_FROZEN"
             )
+
+
+def _pay_billed_principal(plan: Plan, amount_fen: int, allocation: Allocation) -> int:
+    """Pay `plan`'s billed installments' principal from `amount_fen`, in order: what is
+    left."""
+    for installment in plan.installments:
+        paid = min(amount_fen, installment.principal_due_fen)
+        installment.principal_paid_fen += paid
+        allocation.principal_fen += paid
+        amount_fen -= paid
+        installment.settle_if_paid()
+    return amount_fen
