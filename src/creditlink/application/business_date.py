@@ -20,9 +20,10 @@ from creditlink.application.ports import UnitOfWork
 from creditlink.domain.errors import Conflict, InvalidInput
 
 
-def require_not_closing(uow: UnitOfWork, *, field: str = "on") -> None:
+def require_not_closing(uow: UnitOfWork, *, field: str = "on") -> tuple[date, str] | None:
     """Nothing may change what a running close of day is looking at: operations, and the
-    parameters it judges by, wait for it to finish."""
+    parameters it judges by, wait for it to finish. Returns the latest close, as
+    `uow.eod.latest()`."""
     latest = uow.eod.latest()
     if latest is not None and latest[1] == "closing":
         last = latest[0]
@@ -32,11 +33,11 @@ def require_not_closing(uow: UnitOfWork, *, field: str = "on") -> None:
             field=field,
             rule="BUSINESS_DATE_CLOSING",
         )
+    return latest
 
 
 def require_open(uow: UnitOfWork, on: date) -> None:
-    require_not_closing(uow)
-    latest = uow.eod.latest()
+    latest = require_not_closing(uow)
     if latest is None:
         return
     last, _ = latest
