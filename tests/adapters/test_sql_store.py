@@ -517,7 +517,7 @@ def test_a_unit_of_work_sees_its_own_changes_to_the_book_state(sql_book: Book) -
         assert uow.eod.latest() is None
         assert uow.parameters.candidate() is None
         second = first.changed({"rules.velocity_day_count": 7})
-        uow.parameters.add(second, actor="t", reason="t", at=at)
+        uow.parameters.add(second, actor="t", reason="t", at=at, in_force_from=None)
         current = uow.parameters.current()
         assert current is not None
         assert current.version == first.version + 1

@@ -85,3 +85,71 @@ def test_a_change_to_what_the_close_judges_by_wakes_every_account_at_the_next_cl
     with book.store.reader() as uow:
         # The book never closed a date: the next close is the clock's today's.
         assert uow.paylater.due(CLOCK.today(), limit=10) == ["c1"]  # c2 has nothing to wake for
+
+
+def _multiplier(book: Book, value: str, reason: str) -> None:
+    set_parameters(
+        book.store.unit_of_work(),
+        changes={"loan.penalty_multiplier": value},
+        actor="risk.officer",
+        reason=reason,
+        clock=CLOCK,
+    )
+
+
+def test_a_version_prices_from_the_first_close_after_it_is_stored(book: Book) -> None:
+    """DOMAIN.md §6: a change applies from the next operation, EOD included. A version
+    stored while D is open prices D's close on; one stored while D closes (the early-warning
+    tightening) prices D + 1 on, since D's close read its parameters when it began."""
+    from datetime import date
+    from decimal import Decimal
+
+    from creditlink.application.parameters import penalty_multiplier, store_version
+
+    _multiplier(book, "1.6", "before any close")  # no day priced yet: from the start
+    with book.store.unit_of_work() as uow:
+        uow.eod.mark_closed(date(2026, 1, 5), at=CLOCK.now(), summary={})
+        uow.commit()
+    _multiplier(book, "2.0", "open on 6 Jan")
+    with book.store.unit_of_work() as uow:
+        uow.eod.mark_closing(date(2026, 1, 6), at=CLOCK.now())
+        before = current_parameters(uow)
+        after = before.changed({"loan.penalty_multiplier": "2.5"})
+        store_version(uow, after, before=before, actor="system", reason="tightened", clock=CLOCK)
+        uow.commit()
+    history = parameter_history(book.store.reader())
+    assert [(item.version, item.in_force_from) for item in history] == [
+        (1, None),
+        (2, None),
+        (3, date(2026, 1, 6)),
+        (4, date(2026, 1, 7)),
+    ]
+    with book.store.reader() as uow:
+        rate = penalty_multiplier(uow)
+    assert rate.first == Decimal("1.6")
+    assert rate.steps == ((date(2026, 1, 6), Decimal("2.0")), (date(2026, 1, 7), Decimal("2.5")))
+    # 4 and 5 Jan at 1.6, 6 Jan at 2.0, 7 and 8 Jan at 2.5.
+    assert rate.over(date(2026, 1, 4), date(2026, 1, 9)) == Decimal("10.2")
+
+
+def test_a_version_rolled_back_is_forgotten(book: Book) -> None:
+    """A store keeps versions it has read, for every later unit of work: one that a unit of
+    work added and then rolled back must not stay there, when another writer may store a
+    different version under its number."""
+    from decimal import Decimal
+
+    from creditlink.application.parameters import penalty_multiplier, store_version
+    from tests.conftest import DAY
+
+    with book.store.unit_of_work() as uow:
+        before = current_parameters(uow)
+        after = before.changed({"loan.penalty_multiplier": "3.0"})
+        store_version(uow, after, before=before, actor="a", reason="never kept", clock=CLOCK)
+        assert current_parameters(uow).values.loan_penalty_multiplier == Decimal("3.0")
+        assert penalty_multiplier(uow).on(DAY) == Decimal("3.0")
+        # no commit: rolled back
+    _multiplier(book, "2.0", "kept")
+    with book.store.reader() as uow:
+        kept = current_parameters(uow)
+        assert (kept.version, kept.values.loan_penalty_multiplier) == (2, Decimal("2.0"))
+        assert penalty_multiplier(uow).on(DAY) == Decimal("2.0")

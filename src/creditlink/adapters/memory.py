@@ -903,7 +903,15 @@ class _Parameters:
             return found
         return None
 
-    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
+    def add(
+        self,
+        parameters: ParameterSet,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime,
+        in_force_from: date | None,
+    ) -> None:
         expected = len(self._state.parameters) + 1
         if parameters.version != expected:
             raise Conflict(
@@ -912,13 +920,20 @@ class _Parameters:
                 rule="PARAMETER_VERSION_NEXT",
             )
         record = ParameterVersion(
-            version=parameters.version, created_at=at, actor=actor, reason=reason
+            version=parameters.version,
+            created_at=at,
+            actor=actor,
+            reason=reason,
+            in_force_from=in_force_from,
         )
         self._state.parameters.append((parameters, record))
         self._undo.append(lambda: self._state.parameters.pop())
 
     def history(self) -> list[ParameterVersion]:
         return [record for _, record in self._state.parameters]
+
+    def by_business_day(self) -> list[tuple[date | None, ParameterSet]]:
+        return [(record.in_force_from, found) for found, record in self._state.parameters]
 
     def candidate(self) -> Candidate | None:
         return self._state.candidate

@@ -22,7 +22,7 @@ from creditlink.application.decisions import (
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import evaluate
-from creditlink.application.parameters import current_parameters
+from creditlink.application.parameters import current_parameters, penalty_multiplier
 from creditlink.application.paylater import DayWork, DecisionResult, Shortcut
 from creditlink.application.ports import UnitOfWork
 from creditlink.application.scoring import rescore_if_due
@@ -299,7 +299,7 @@ def repay_loan(
                 raise IdempotencyKeyReused(idempotency_key)
             return LoanRepayment(amount_fen=existing.lines[0].amount_fen, entry=existing)
         parameters = current_parameters(uow)
-        multiplier = parameters.values.loan_penalty_multiplier
+        multiplier = penalty_multiplier(uow)
         loan = _loan(uow, customer_id, loan_ref)
         if isinstance(amount, Shortcut):
             due, everything = loan.payoff_fen(on, penalty_multiplier=multiplier)
@@ -383,7 +383,7 @@ def close_loan_day(
     values = parameters.values
     if loan.active:
         work.count_roll(before=loan.dpd(on - timedelta(days=1)), after=loan.dpd(on))
-    billed = loan.close_day(on, penalty_multiplier=values.loan_penalty_multiplier)
+    billed = loan.close_day(on, penalty_multiplier=penalty_multiplier(uow))
     if billed:
         work.billed += 1
         post_entry(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from operator import attrgetter
 
 from creditlink.application.business_date import next_close, require_not_closing
 from creditlink.application.ports import AuditRecord, Clock, ParameterVersion, UnitOfWork
 from creditlink.domain.errors import InvalidInput, NotFound
-from creditlink.domain.parameters import DEFAULTS, ParameterSet
+from creditlink.domain.parameters import DEFAULTS, Parameters, ParameterSet
+from creditlink.domain.rates import DailyRate
 
 
 def current_parameters(uow: UnitOfWork) -> ParameterSet:
@@ -20,7 +24,13 @@ def ensure_parameters(uow: UnitOfWork, *, clock: Clock) -> ParameterSet:
     with uow:
         current = uow.parameters.current()
         if current is None:
-            uow.parameters.add(DEFAULTS, actor="system", reason="initial defaults", at=clock.now())
+            uow.parameters.add(
+                DEFAULTS,
+                actor="system",
+                reason="initial defaults",
+                at=clock.now(),
+                in_force_from=None,
+            )
             uow.commit()
             return DEFAULTS
         return current
@@ -58,15 +68,50 @@ def store_version(
     """Put `after` in force from the next operation (a book still on the defaults stores
     them as version 1 first). Nothing is stored when `after` is `before` itself."""
     if uow.parameters.current() is None:
-        uow.parameters.add(before, actor="system", reason="initial defaults", at=clock.now())
+        uow.parameters.add(
+            before, actor="system", reason="initial defaults", at=clock.now(), in_force_from=None
+        )
     if after.version != before.version:
-        uow.parameters.add(after, actor=actor, reason=reason, at=clock.now())
+        uow.parameters.add(
+            after, actor=actor, reason=reason, at=clock.now(), in_force_from=first_day_priced(uow)
+        )
         if any(change.name in JUDGED_AT_CLOSE for change in before.diff(after)):
             # Accounts already late wake next at their next threshold under the old values:
             # the next close looks at every account, so the new ones reach them then.
             on = next_close(uow, today=clock.today())
             uow.paylater.wake_by(on)
             uow.loans.wake_by(on)
+
+
+def first_day_priced(uow: UnitOfWork) -> date | None:
+    """The first business day whose close a version stored now prices: the open date, or
+    the day after the date being closed (its close read its parameters when it began).
+    None on a book that has never closed a date: no close has priced any day yet."""
+    latest = uow.eod.latest()  # the date closed last, or being closed
+    return None if latest is None else latest[0] + timedelta(days=1)
+
+
+def daily_rate(uow: UnitOfWork, value: Callable[[Parameters], Decimal]) -> DailyRate:
+    """`value` of each version, on the business days it was in force (DOMAIN.md §6: a change
+    applies from the next operation, EOD included): what lazy accrual prices a stretch by."""
+    rate = DailyRate(value(DEFAULTS.values))
+    for first_day, parameters in uow.parameters.by_business_day():
+        rate = (
+            DailyRate(value(parameters.values))
+            if first_day is None
+            else rate.changed_from(first_day, value(parameters.values))
+        )
+    return rate
+
+
+def penalty_multiplier(uow: UnitOfWork) -> DailyRate:
+    """`loan.penalty_multiplier` by business day (DOMAIN.md §4: the multiplier in force)."""
+    return daily_rate(uow, attrgetter("loan_penalty_multiplier"))
+
+
+def revolving_daily_rate(uow: UnitOfWork) -> DailyRate:
+    """`paylater.revolving_daily_rate` by business day (DOMAIN.md §3)."""
+    return daily_rate(uow, attrgetter("paylater_revolving_daily_rate"))
 
 
 def audit_change(

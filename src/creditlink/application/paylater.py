@@ -24,7 +24,7 @@ from creditlink.application.decisions import (
 from creditlink.application.errors import IdempotencyKeyReused
 from creditlink.application.idempotency import post_entry
 from creditlink.application.linkage import check_patterns, evaluate, purchases_since
-from creditlink.application.parameters import current_parameters
+from creditlink.application.parameters import current_parameters, revolving_daily_rate
 from creditlink.application.ports import DecisionRecord, UnitOfWork
 from creditlink.application.scoring import rescore_if_due
 from creditlink.domain.delinquency import M1_START, M2_START, ROLL_THRESHOLDS, crossed
@@ -56,10 +56,12 @@ def _account(code: AccountCode) -> Account:
     return Account(code, P)
 
 
-def terms_of(parameters: ParameterSet) -> Terms:
+def terms_of(uow: UnitOfWork, parameters: ParameterSet) -> Terms:
+    """What a PayLater operation needs of `parameters`, the version in force; the revolving
+    rate with its changes by business day, for interest accrued across one."""
     values = parameters.values
     return Terms(
-        revolving_daily_rate=values.paylater_revolving_daily_rate,
+        revolving_daily_rate=revolving_daily_rate(uow),
         min_payment_rate=values.paylater_min_payment_rate,
         grace_days=values.paylater_grace_days,
         installment_fee_rates=dict(values.paylater_installment_fee_rates),
@@ -297,7 +299,7 @@ def refund(
         if replay is not None:
             return replay
         allocation = account.refund(
-            purchase_ref=purchase_ref, amount_fen=amount_fen, on=on, terms=terms_of(parameters)
+            purchase_ref=purchase_ref, amount_fen=amount_fen, on=on, terms=terms_of(uow, parameters)
         )
         entry = post_entry(
             uow,
@@ -348,7 +350,7 @@ def repay(
         limit = uow.limits.get(customer_id, for_update=True).apply_due_increase(on=on)
         require_open(uow, on)
         parameters = current_parameters(uow)
-        terms = terms_of(parameters)
+        terms = terms_of(uow, parameters)
         request = f"repayment: {amount if isinstance(amount, Shortcut) else format_fen(amount)}"
         replay = _replayed_entry(uow, idempotency_key, customer_id, request)
         if replay is not None:
@@ -480,7 +482,7 @@ def convert_to_installments(
         verdict, shadow = judge(uow, context, parameters)
         if verdict.approved:
             try:
-                terms = terms_of(parameters)
+                terms = terms_of(uow, parameters)
                 if purchase_ref is not None:
                     plan = account.convert_purchase(
                         purchase_ref=purchase_ref,
@@ -582,7 +584,7 @@ def close_paylater_day(
     write-off DPD, and set the next wake date. Called within the caller's unit of work."""
     limit = uow.limits.get(customer_id, for_update=True)
     account = uow.paylater.get(customer_id)
-    terms = terms_of(parameters)
+    terms = terms_of(uow, parameters)
     if not account.written_off and account.statement_due_on_eod(on):
         statement_date = on + timedelta(days=1)
         billing = account.close_statement(statement_date=statement_date, terms=terms)

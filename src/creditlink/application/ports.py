@@ -377,6 +377,9 @@ class ParameterVersion:
     created_at: datetime
     actor: str
     reason: str
+    # The first business day whose close it prices; None for the first version, and for
+    # versions stored before versions were dated (book schema 0014).
+    in_force_from: date | None = None
 
 
 class ParameterRepository(Protocol):
@@ -384,9 +387,22 @@ class ParameterRepository(Protocol):
 
     def get(self, version: int) -> ParameterSet | None: ...
 
-    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None: ...
+    def add(
+        self,
+        parameters: ParameterSet,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime,
+        in_force_from: date | None,
+    ) -> None: ...
 
     def history(self) -> list[ParameterVersion]: ...
+
+    def by_business_day(self) -> Sequence[tuple[date | None, ParameterSet]]:
+        """Every version in order with its `in_force_from`: what accrual prices each day
+        of a stretch by. Cheap to ask again while no version is added."""
+        ...
 
     def candidate(self) -> Candidate | None:
         """The candidate running in shadow, if any."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Generic, TypeVar
 
-from creditlink.application.parameters import current_parameters
+from creditlink.application.parameters import penalty_multiplier
 from creditlink.application.ports import AlertRecord, AuditRecord, DecisionRecord, UnitOfWork
 from creditlink.domain.customer import Customer
 from creditlink.domain.delinquency import Bucket, bucket_of
@@ -16,6 +15,7 @@ from creditlink.domain.limits import JointLimit
 from creditlink.domain.loan.loan import Loan, LoanInstallment, LoanStatus
 from creditlink.domain.money import format_fen
 from creditlink.domain.paylater.account import PayLaterAccount
+from creditlink.domain.rates import DailyRate
 
 T = TypeVar("T")
 PAGE_LIMIT_MAX = 1000
@@ -51,7 +51,7 @@ class CustomerState:
     loans: list[Loan]
     on: date
     purchase_count: int
-    penalty_multiplier: Decimal  # in force, for the penalty loans show accrued to `on`
+    penalty_multiplier: DailyRate  # by business day, for the penalty loans show accrued to `on`
 
     def reported_charges(self, loan: Loan, installment: LoanInstallment) -> tuple[int, int]:
         """(interest, penalty) an installment of `loan` shows as of `on`: the interest billed,
@@ -100,7 +100,7 @@ def customer_state(uow: UnitOfWork, *, customer_id: str, on: date) -> CustomerSt
             loans=uow.loans.of_customer(customer_id),
             on=on,
             purchase_count=len(account.purchases),
-            penalty_multiplier=current_parameters(uow).values.loan_penalty_multiplier,
+            penalty_multiplier=penalty_multiplier(uow),
         )
 
 

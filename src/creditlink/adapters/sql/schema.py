@@ -15,7 +15,7 @@ from creditlink.adapters.sql.engine import READONLY
 from creditlink.adapters.sql.tables import book_settings
 from creditlink.domain.errors import Conflict
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 MIGRATIONS = Path(__file__).parent / "migrations"
 ID_KEY_SETTING = "national_id_key"
 ID_KEY_ENV = "CREDITLINK_ID_KEY"

@@ -1213,16 +1213,29 @@ _VERSION = sa.select(parameter_versions).where(parameter_versions.c.version == _
 
 
 class _Parameters:
-    """Versions never change once stored, so each is read and parsed once per store."""
+    """Versions never change once stored, so each is read and parsed once per store. A
+    version this unit of work added is kept out of the store's caches: it may roll back,
+    and another writer then store a different version under its number."""
 
     def __init__(
         self,
         connection: sa.Connection,
         driver: Driver,
         cache: dict[int, ParameterSet],
+        days: dict[int, tuple[tuple[date | None, ParameterSet], ...]],
         state: _BookState,
     ):
-        self._c, self._d, self._cache, self._state = connection, driver, cache, state
+        self._c, self._d, self._cache, self._days, self._state = (
+            connection,
+            driver,
+            cache,
+            days,
+            state,
+        )
+        self._added: int | None = None  # the first version this unit of work added
+
+    def _committed(self, version: int) -> bool:
+        return self._added is None or version < self._added
 
     def current(self) -> ParameterSet | None:
         version = self._state.row()[0]
@@ -1233,12 +1246,39 @@ class _Parameters:
         if cached is not None:
             return cached
         row = self._c.execute(_VERSION, {"key": version}).first()
-        if row is None:
-            return None
-        parameters = self._cache[version] = _parameters(row)
+        return None if row is None else self._parsed(row)
+
+    def _parsed(self, row: Any) -> ParameterSet:
+        cached = self._cache.get(row.version)
+        if cached is not None:
+            return cached
+        parameters = _parameters(row)
+        if self._committed(row.version):
+            self._cache[row.version] = parameters
         return parameters
 
-    def add(self, parameters: ParameterSet, *, actor: str, reason: str, at: datetime) -> None:
+    def by_business_day(self) -> tuple[tuple[date | None, ParameterSet], ...]:
+        latest = self._state.row()[0]
+        if latest is None:
+            return ()
+        kept = self._days.get(latest)
+        if kept is not None:
+            return kept
+        rows = self._c.execute(sa.select(parameter_versions).order_by(parameter_versions.c.version))
+        found = tuple((self._d.date_out(row.in_force_from), self._parsed(row)) for row in rows)
+        if self._committed(latest):
+            self._days[latest] = found
+        return found
+
+    def add(
+        self,
+        parameters: ParameterSet,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime,
+        in_force_from: date | None,
+    ) -> None:
         self._state.forget()
         latest = self._c.execute(sa.select(sa.func.max(parameter_versions.c.version))).scalar()
         expected = (latest or 0) + 1
@@ -1248,6 +1288,8 @@ class _Parameters:
                 field="version",
                 rule="PARAMETER_VERSION_NEXT",
             )
+        if self._added is None:
+            self._added = parameters.version
         self._c.execute(
             parameter_versions.insert().values(
                 version=parameters.version,
@@ -1255,6 +1297,7 @@ class _Parameters:
                 actor=actor,
                 reason=reason,
                 values_json=json.dumps(parameters.as_text(), sort_keys=True),
+                in_force_from=in_force_from,
             )
         )
 
@@ -1265,11 +1308,16 @@ class _Parameters:
                 parameter_versions.c.created_at,
                 parameter_versions.c.actor,
                 parameter_versions.c.reason,
+                parameter_versions.c.in_force_from,
             ).order_by(parameter_versions.c.version)
         )
         return [
             ParameterVersion(
-                version=row.version, created_at=row.created_at, actor=row.actor, reason=row.reason
+                version=row.version,
+                created_at=row.created_at,
+                actor=row.actor,
+                reason=row.reason,
+                in_force_from=self._d.date_out(row.in_force_from),
             )
             for row in rows
         ]
@@ -1643,7 +1691,9 @@ class SqlUnitOfWork:
         self.limits = _Limits(connection, driver)
         self.ledger = _Ledger(connection, driver)
         state = _BookState(driver)
-        self.parameters = _Parameters(connection, driver, self._store.parameter_cache, state)
+        self.parameters = _Parameters(
+            connection, driver, self._store.parameter_cache, self._store.parameter_days, state
+        )
         self.audit = _Audit(connection)
         self.paylater = _PayLater(connection, driver)
         self.loans = _Loans(connection, driver)
@@ -1694,6 +1744,8 @@ class SqlStore:
         self.url = url
         self.engine = engine if engine is not None else create_engine(url)
         self.parameter_cache: dict[int, ParameterSet] = {}
+        # Every version with its first business day, by the latest version number.
+        self.parameter_days: dict[int, tuple[tuple[date | None, ParameterSet], ...]] = {}
         # SQLite has one writer at a time: writers take turns (see turns.py) instead of
         # waiting in SQLite's busy handler.
         self.writer_turn = None

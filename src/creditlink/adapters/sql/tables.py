@@ -130,6 +130,8 @@ parameter_versions = sa.Table(
     sa.Column("actor", sa.String(100), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("values_json", sa.Text, nullable=False),
+    # The first business day whose close it prices (migration 0014); NULL: from the start.
+    sa.Column("in_force_from", sa.Date),
 )
 
 audit_log = sa.Table(

@@ -17,6 +17,7 @@ from creditlink.domain.copies import cloner
 from creditlink.domain.errors import Conflict, InvalidInput
 from creditlink.domain.loan.schedule import Method, due_dates, loan_apr, principal_parts
 from creditlink.domain.money import format_fen, round_fen
+from creditlink.domain.rates import DailyRate
 
 
 class LoanStatus(StrEnum):
@@ -211,7 +212,7 @@ class Loan:
 
     # -- time ---------------------------------------------------------------------------
 
-    def advance(self, to: date, *, penalty_multiplier: Decimal) -> int:
+    def advance(self, to: date, *, penalty_multiplier: Decimal | DailyRate) -> int:
         """Bring the loan to date `to`: bill the interest of every due date before `to`, accrue
         the current period's interest and the penalty on overdue principal. Returns the
         interest billed (for the journal entry of whoever called)."""
@@ -235,17 +236,15 @@ class Loan:
             )
             self.accrued_to = to
 
-    def _accrue_penalty(self, to: date, multiplier: Decimal) -> None:
+    def _accrue_penalty(self, to: date, multiplier: Decimal | DailyRate) -> None:
+        daily = DailyRate.of(multiplier)
         for installment in self.installments:
             if not installment.billed or installment.principal_due_fen == 0:
                 continue
             start = max(installment.penalty_to or installment.due_date, installment.due_date)
             if to > start:
                 installment.penalty_accrued += (
-                    Decimal(installment.principal_due_fen)
-                    * self.daily_rate
-                    * multiplier
-                    * (to - start).days
+                    Decimal(installment.principal_due_fen) * self.daily_rate * daily.over(start, to)
                 )
                 installment.penalty_to = to
 
@@ -261,7 +260,7 @@ class Loan:
 
     # -- paying -------------------------------------------------------------------------
 
-    def payoff_fen(self, on: date, *, penalty_multiplier: Decimal) -> tuple[int, int]:
+    def payoff_fen(self, on: date, *, penalty_multiplier: Decimal | DailyRate) -> tuple[int, int]:
         """(`due`, `all`) as of `on`, without changing the loan: past due with penalty to
         today plus what is due today; and that plus all remaining principal and the interest
         accrued to today (DOMAIN.md §5)."""
@@ -291,7 +290,9 @@ class Loan:
             everything += round_fen(probe.accrued_interest)
         return due, everything
 
-    def repay(self, *, amount_fen: int, on: date, penalty_multiplier: Decimal) -> LoanAllocation:
+    def repay(
+        self, *, amount_fen: int, on: date, penalty_multiplier: Decimal | DailyRate
+    ) -> LoanAllocation:
         """Past-due items oldest first (penalty, interest, principal), then what is due
         today, then a prepayment: interest accrued to today, then principal (DOMAIN.md §4)."""
         if amount_fen <= 0:
@@ -395,7 +396,7 @@ class Loan:
             self.status = LoanStatus.CLOSED
             self.accrued_to = on
 
-    def close_day(self, on: date, *, penalty_multiplier: Decimal) -> int:
+    def close_day(self, on: date, *, penalty_multiplier: Decimal | DailyRate) -> int:
         """The close of `on`: bill an installment due today and still unbilled, accrue to the
         start of tomorrow. Returns the interest billed."""
         billed = self.advance(on + timedelta(days=1), penalty_multiplier=penalty_multiplier)
@@ -454,7 +455,7 @@ class Loan:
         )
 
     def reported_penalty_fen(
-        self, installment: LoanInstallment, on: date, *, penalty_multiplier: Decimal
+        self, installment: LoanInstallment, on: date, *, penalty_multiplier: Decimal | DailyRate
     ) -> int:
         """Penalty billed, plus while unpaid the penalty accrued up to `on` (days from the
         due date to `on`, the DPD of a payment made on `on`), rounded."""
@@ -465,8 +466,7 @@ class Loan:
             accrued += (
                 Decimal(installment.principal_due_fen)
                 * self.daily_rate
-                * penalty_multiplier
-                * (on - since).days
+                * DailyRate.of(penalty_multiplier).over(since, on)
             )
         return installment.penalty_fen + max(0, round_fen(accrued))
 

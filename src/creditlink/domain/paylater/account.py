@@ -36,6 +36,7 @@ from creditlink.domain.paylater.records import (
     Statement,
     WriteOff,
 )
+from creditlink.domain.rates import DailyRate
 
 _OUTSTANDING = attrgetter("outstanding_fen")
 _UNPAID = frozenset((InstallmentStatus.PENDING, InstallmentStatus.BILLED))
@@ -53,7 +54,7 @@ class AprCapExceeded(Conflict):
 class Terms:
     """The parameters a PayLater operation needs, taken from the set in force."""
 
-    revolving_daily_rate: Decimal
+    revolving_daily_rate: Decimal | DailyRate  # each day's, where it changed (DailyRate)
     min_payment_rate: Decimal
     grace_days: int
     installment_fee_rates: dict[int, Decimal]
@@ -162,19 +163,21 @@ class PayLaterAccount:
                 if installment.principal_due_fen > 0:
                     yield installment.principal_due_fen, due_dates[installment.statement_date]
 
-    def accrue(self, to: date, rate: Decimal) -> None:
-        """Accrue interest on past-due principal over [accrued_to, to)."""
+    def accrue(self, to: date, rate: Decimal | DailyRate) -> None:
+        """Accrue interest on past-due principal over [accrued_to, to), each day at the rate
+        in force at its close."""
         assert self.accrued_to is not None
         start = self.accrued_to
         if to <= start or self.written_off:
             return
+        daily = DailyRate.of(rate)
         for principal, due in self._accruing():
             begin = max(start, due)
             if to > begin:
-                self.accrued_interest += Decimal(principal) * rate * (to - begin).days
+                self.accrued_interest += Decimal(principal) * daily.over(begin, to)
         self.accrued_to = to
 
-    def interest_accrued_fen(self, on: date, rate: Decimal) -> int:
+    def interest_accrued_fen(self, on: date, rate: Decimal | DailyRate) -> int:
         """Interest accrued but not yet billed, as of `on`, rounded (for `all` and reports)."""
         probe = PayLaterAccount(
             customer_id=self.customer_id,

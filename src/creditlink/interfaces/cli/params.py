@@ -74,7 +74,9 @@ def set_(
 
 @app.command("history")
 def history(db: Db = None, as_json: Json = False) -> None:
-    """Every version: when, by whom and why."""
+    """Every version: when, by whom and why, and the first business day whose close it
+    prices (interest and penalty accrued across a change price each day at the version in
+    force at its close)."""
     from creditlink.application.parameters import parameter_history
     from creditlink.bootstrap import open_book
 
@@ -83,6 +85,7 @@ def history(db: Db = None, as_json: Json = False) -> None:
         {
             "version": item.version,
             "at": item.created_at.isoformat(),
+            "in_force_from": item.in_force_from.isoformat() if item.in_force_from else None,
             "actor": item.actor,
             "reason": item.reason,
         }
@@ -94,9 +97,15 @@ def history(db: Db = None, as_json: Json = False) -> None:
     console().print(
         table(
             "Parameter versions",
-            ["version", "at", "actor", "reason"],
+            ["version", "at", "prices from", "actor", "reason"],
             [
-                [str(row["version"]), str(row["at"]), str(row["actor"]), str(row["reason"])]
+                [
+                    str(row["version"]),
+                    str(row["at"]),
+                    str(row["in_force_from"] or "the start"),
+                    str(row["actor"]),
+                    str(row["reason"]),
+                ]
                 for row in rows
             ],
         )

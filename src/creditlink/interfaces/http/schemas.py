@@ -678,6 +678,12 @@ class ParameterVersionOut(BaseModel):
     created_at: Timestamp
     actor: str
     reason: str
+    in_force_from: date | None = Field(
+        description="The first business day whose close it prices: interest and penalty "
+        "accrued across a change price each day at the version in force at that day's "
+        "close. Null for the first version and for versions stored before versions were "
+        "dated."
+    )
 
 
 class ParameterSetOut(BaseModel):

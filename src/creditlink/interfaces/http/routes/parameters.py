@@ -87,7 +87,11 @@ def history(principal: StaffOrAuditor, book: BookDep) -> list[ParameterVersionOu
     """Every version, oldest first: when, by whom and why."""
     return [
         ParameterVersionOut(
-            version=item.version, created_at=item.created_at, actor=item.actor, reason=item.reason
+            version=item.version,
+            created_at=item.created_at,
+            actor=item.actor,
+            reason=item.reason,
+            in_force_from=item.in_force_from,
         )
         for item in parameter_history(book.store.reader())
     ]
