@@ -474,7 +474,7 @@ def lean_purchases(app: FastAPI, book: Book) -> None:
         key = authorization.removeprefix("Bearer ") or request.headers.get("x-api-key", "")
         response_key = request.headers.get(IDEMPOTENCY_HEADER) or None
         customer_id = str(request.path_params["customer_id"])
-        described, digest = await _fingerprint(request)
+        described, digest, _ = await _fingerprint(request, book)
         try:
             body = PurchaseRequest.model_validate_json(await request.body())
         except ValidationError as error:

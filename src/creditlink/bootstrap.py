@@ -45,6 +45,8 @@ class Book:
     clock: Clock
     actor: str
     url: str
+    # The book keeps the key of its national-ID hashes itself (no CREDITLINK_ID_KEY).
+    id_key_in_book: bool = False
 
 
 def open_book(
@@ -69,7 +71,13 @@ def open_book(
     clock = clock or SystemClock()
     store = SqlStore(resolved)
     ensure_parameters(store.unit_of_work(), clock=clock)
-    return Book(store=store, clock=clock, actor=current_actor(), url=resolved)
+    return Book(
+        store=store,
+        clock=clock,
+        actor=current_actor(),
+        url=resolved,
+        id_key_in_book=store.id_key_in_book,
+    )
 
 
 def memory_book(*, clock: Clock | None = None, checked: bool = True) -> Book:

@@ -127,6 +127,21 @@ def test_init_creates_the_book_and_is_safe_to_repeat(
     assert "parameter set version 1" in out
 
 
+def test_init_warns_when_the_book_keeps_its_own_national_id_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without CREDITLINK_ID_KEY the key of the national-ID hashes is kept in the book, and
+    a copy of the database gives the IDs back: say so; with it, say nothing."""
+    monkeypatch.delenv("CREDITLINK_ID_KEY", raising=False)
+    code, _, err = cli(capsys, monkeypatch, "init", "--db", f"sqlite:///{tmp_path / 'a.db'}")
+    assert code == 0
+    assert "CREDITLINK_ID_KEY" in err
+    monkeypatch.setenv("CREDITLINK_ID_KEY", "from-the-secret-store")
+    code, _, err = cli(capsys, monkeypatch, "init", "--db", f"sqlite:///{tmp_path / 'b.db'}")
+    assert code == 0
+    assert "CREDITLINK_ID_KEY" not in err
+
+
 def test_a_customer_is_added_and_shown_as_json(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
 ) -> None:
@@ -744,3 +759,30 @@ def test_a_range_refused_partway_lists_the_dates_it_closed_then_the_error(
     assert code == 1
     assert [row["date"] for row in json.loads(out)] == ["2026-01-01"]
     assert "EOD_RUNNING" in err
+
+
+def test_the_audit_log_is_read_and_filtered_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    monkeypatch.setenv("CREDITLINK_ACTOR", "risk.officer")
+    assert add(capsys, monkeypatch, db, "c1")[0] == 0
+    code, _, err = cli(
+        capsys, monkeypatch, "params", "set", "paylater.grace_days", "12", "--db", db,
+        "--reason", "align with the card product",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli(capsys, monkeypatch, "audit", "--db", db, "--action", "parameters",
+                         "--json")  # fmt: skip
+    assert code == 0, err
+    [record] = json.loads(out)
+    assert (record["action"], record["actor"], record["reason"]) == (
+        "parameters.set",
+        "risk.officer",
+        "align with the card product",
+    )
+    assert record["details"]["diff"] == {"paylater.grace_days": {"before": "9", "after": "12"}}
+    code, out, _ = cli(capsys, monkeypatch, "audit", "--db", db, "--subject", "c1", "--json")
+    assert [r["action"] for r in json.loads(out)] == ["customer.onboard"]
+    code, _, err = cli(capsys, monkeypatch, "audit", "--db", db, "--actor", " ")
+    assert code == 1
+    assert "AUDIT_FILTER_NOT_BLANK" in err

@@ -70,6 +70,7 @@ def test_mobile_numbers_are_normalised_and_checked() -> None:
         with pytest.raises(InvalidInput) as raised:
             parse_mobile(bad)
         assert raised.value.rule == "MOBILE_FORMAT"
+        assert bad[3:7] not in str(raised.value)  # what the mask hides is never shown
 
 
 def test_names_and_ids_are_checked() -> None:

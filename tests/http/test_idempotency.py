@@ -192,6 +192,61 @@ def test_a_retried_parameter_change_or_alert_action_gets_the_first_answer(
     assert_problem(without_key, 409, "ALERT_ALREADY_ESCALATED")
 
 
+def test_a_kept_onboarding_cannot_be_matched_against_guessed_national_ids(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """The mask leaves 10 of a national ID's 18 characters, so a plain digest of the body
+    could be matched against the few thousand birth dates left: the fingerprint is keyed."""
+    import hashlib
+
+    from tests.conftest import national_id
+
+    body = {
+        "customer_id": "k2",
+        "name": "Zhao Liu",
+        "national_id": national_id(32),
+        "mobile": "13611112222",
+        "joint_limit_fen": 300_000,
+    }
+    headers = auth(keys.operator, **{"Idempotency-Key": "onboard-k2"})
+    assert client.post("/customers", json=body, headers=headers).status_code == 201
+    with book.store.reader() as uow:
+        kept = uow.responses.find("onboard-k2")
+    assert kept is not None
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    plain = hashlib.sha256(b"POST /customers\n" + canonical).hexdigest()
+    assert kept.fingerprint != plain
+    assert str(body["national_id"]) not in kept.body
+
+
+def test_an_answer_kept_under_a_plain_fingerprint_is_still_replayed(
+    client: TestClient, keys: Keys, book: Book
+) -> None:
+    """Answers kept before fingerprints were keyed hold a plain SHA-256: a retry of their
+    request is still answered from them, and another request under the key is refused."""
+    import hashlib
+
+    canonical = json.dumps(PURCHASE, sort_keys=True, separators=(",", ":")).encode()
+    with book.store.unit_of_work() as uow:
+        uow.responses.add(
+            StoredResponse(
+                idempotency_key="old-key",
+                fingerprint=hashlib.sha256(f"POST {PATH}\n".encode() + canonical).hexdigest(),
+                request=f"POST {PATH}",
+                status_code=201,
+                body='{"kept": true}',
+                created_at=CLOCK.now(),
+            )
+        )
+        uow.commit()
+    headers = auth(keys.operator, **{"Idempotency-Key": "old-key"})
+    again = client.post(PATH, json=PURCHASE, headers=headers)
+    assert (again.status_code, again.json()) == (201, {"kept": True})
+    other = client.post(PATH, json={**PURCHASE, "amount_fen": 1}, headers=headers)
+    assert other.status_code == 409
+    assert _ledger_entries(book) == 0
+
+
 def _keep(book: Book, key: str, *, age: timedelta) -> None:
     with book.store.unit_of_work() as uow:
         kept = StoredResponse(

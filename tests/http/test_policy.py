@@ -119,6 +119,18 @@ def test_only_a_risk_admin_sets_parameters_with_a_reason_and_the_history_shows_i
     assert (record["action"], record["reason"]) == ("parameters.set", "pilot: one more day")
     assert record["details"]["diff"]["linkage.restrict_dpd"]["after"] == "5"
     assert_problem(client.get("/audit", headers=auth(keys.operator)), 403, "ROLE_ALLOWED")
+    # Filtered: the parameter change is found by its family and its subject, a key's
+    # creation is not; a blank filter is refused, not ignored.
+    by = client.get(
+        "/audit?action=parameters&subject=version%202", headers=auth(keys.auditor)
+    ).json()
+    assert [(r["action"], r["subject"]) for r in by["items"]] == [("parameters.set", "version 2")]
+    assert (
+        client.get("/audit?action=apikey.nothing", headers=auth(keys.auditor)).json()["items"] == []
+    )
+    assert client.get("/audit?actor=", headers=auth(keys.auditor)).status_code == 422
+    # Versions say from which business day they price (the book has never closed a date).
+    assert [v["in_force_from"] for v in history] == [None, None]
 
 
 def test_a_candidate_runs_in_shadow_and_its_report_shows_where_it_differs(

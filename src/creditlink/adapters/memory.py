@@ -27,6 +27,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import heapq
+import hmac
+import secrets
 import threading
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -992,10 +994,27 @@ class _Audit:
         self._state.audit.append(record)
         self._undo.append(lambda: self._state.audit.pop())
 
-    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
+    def recent(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        action: str | None = None,
+        actor: str | None = None,
+        subject: str | None = None,
+    ) -> list[AuditRecord]:
         audit = self._state.audit
-        end = max(0, len(audit) - offset)
-        return list(reversed(audit[max(0, end - limit) : end]))
+        if action is None and actor is None and subject is None:
+            end = max(0, len(audit) - offset)
+            return list(reversed(audit[max(0, end - limit) : end]))
+        found = (
+            record
+            for record in reversed(audit)
+            if (action is None or record.action == action or record.action.startswith(f"{action}."))
+            and (actor is None or record.actor == actor)
+            and (subject is None or record.subject == subject)
+        )
+        return list(islice(found, offset, offset + limit))
 
 
 R = TypeVar("R")
@@ -1117,6 +1136,7 @@ class MemoryStore:
     def __init__(self, *, checked: bool = True) -> None:
         self.state = MemoryState(checked=checked)
         self._locks: dict[str, threading.Lock] = {}
+        self._key = secrets.token_bytes(32)  # a book in memory lives as long as its process
 
     def unit_of_work(self, *, autocommit: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.state)
@@ -1129,6 +1149,9 @@ class MemoryStore:
 
     def only_one(self, name: str) -> AbstractContextManager[bool]:
         return held_if_free(self._locks.setdefault(name, threading.Lock()))
+
+    def keyed_digest(self, data: bytes) -> str:
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
 
 
 # -- alert status, API keys and stored responses (the HTTP service's records) ----------------

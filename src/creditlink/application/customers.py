@@ -307,13 +307,35 @@ def change_limits(
                 reason=reason,
                 details={
                     "on": on.isoformat(),
+                    "asked": _limits_text(
+                        joint_limit=joint_limit_fen,
+                        cap_paylater=cap_paylater_fen,
+                        cap_loan=cap_loan_fen,
+                    ),
+                    "before": _limits_text(
+                        joint_limit=limit.joint_limit_fen,
+                        cap_paylater=limit.cap_paylater_fen,
+                        cap_loan=limit.cap_loan_fen,
+                    ),
                     "applied_now": {k: format_fen(v) for k, v in change.applied_now.items()},
+                    "pending": _limits_text(
+                        joint_limit=pending.joint_limit_fen,
+                        cap_paylater=pending.cap_paylater_fen,
+                        cap_loan=pending.cap_loan_fen,
+                    )
+                    if pending
+                    else {},
                     "pending_from": pending.effective_on.isoformat() if pending else None,
                 },
             )
         )
         uow.commit()
     return change
+
+
+def _limits_text(**amounts: int | None) -> dict[str, str]:
+    """The amounts given, as text for the audit log."""
+    return {name: format_fen(fen) for name, fen in amounts.items() if fen is not None}
 
 
 def grant_temporary_limit(

@@ -430,8 +430,18 @@ class AuditRecord:
 class AuditLog(Protocol):
     def record(self, record: AuditRecord) -> None: ...
 
-    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
-        """Newest first: `limit` records from `offset`, without reading the ones before."""
+    def recent(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        action: str | None = None,
+        actor: str | None = None,
+        subject: str | None = None,
+    ) -> list[AuditRecord]:
+        """Newest first: `limit` records from `offset`, without reading the ones before;
+        only those of `action` (exactly, or its family: `limit` is `limit.change`,
+        `limit.temporary`, ...), `actor` and `subject` where given."""
         ...
 
 
@@ -581,6 +591,12 @@ class Store(Protocol):
     def only_one(self, name: str) -> AbstractContextManager[bool]:
         """Hold the book's lock `name` for the block, if no one, in any process, holds it:
         yields whether it was taken. A process that ends, however it ends, lets it go."""
+        ...
+
+    def keyed_digest(self, data: bytes) -> str:
+        """A digest of `data` that may hold personal data (a request with a national ID),
+        keyed with the book's national-ID key: without the key, it cannot be matched
+        against guesses."""
         ...
 
 

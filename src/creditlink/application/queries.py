@@ -140,8 +140,25 @@ def decision_page(
     return Page(items=list(items), total=total, offset=offset, limit=limit)
 
 
-def audit_page(uow: UnitOfWork, *, offset: int, limit: int) -> list[AuditRecord]:
-    """The audit log, newest first: `limit` records from `offset`."""
+def audit_page(
+    uow: UnitOfWork,
+    *,
+    offset: int,
+    limit: int,
+    action: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+) -> list[AuditRecord]:
+    """The audit log, newest first: `limit` records from `offset`; only those of `action`
+    (or its family: `limit` is `limit.change`, `limit.temporary`, ...), `actor` and
+    `subject` where given."""
     check_paging(offset=offset, limit=limit)
+    for field, value in (("action", action), ("actor", actor), ("subject", subject)):
+        if value is not None and not value.strip():
+            raise InvalidInput(
+                "must not be blank when given", field=field, rule="AUDIT_FILTER_NOT_BLANK"
+            )
     with uow:
-        return uow.audit.recent(limit=limit, offset=offset)
+        return uow.audit.recent(
+            limit=limit, offset=offset, action=action, actor=actor, subject=subject
+        )

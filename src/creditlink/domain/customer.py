@@ -89,8 +89,11 @@ def parse_mobile(text: object, *, field: str = "mobile") -> str:
     if candidate.startswith("+86"):
         candidate = candidate[3:]
     if not _MOBILE.fullmatch(candidate):
+        # Not echoed: a mistyped real number would go whole into client logs and tickets,
+        # where mobiles are shown masked.
+        digits = sum(character.isdigit() for character in candidate)
         raise InvalidInput(
-            f"must be an 11-digit mobile number starting 13-19, got {text!r}",
+            f"must be an 11-digit mobile number starting 13-19 (got {digits} digits)",
             field=field,
             rule="MOBILE_FORMAT",
         )

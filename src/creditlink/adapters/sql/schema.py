@@ -62,6 +62,16 @@ def _ensure_id_key(connection: sa.Connection) -> None:
     connection.execute(book_settings.insert().values(key=ID_KEY_SETTING, value=value))
 
 
+def id_key_kept_in_book(connection: sa.Connection) -> bool:
+    """Whether the book keeps its national-ID key itself (made at random, without
+    CREDITLINK_ID_KEY): then a copy of the database gives the IDs back, since the mask leaves
+    only a few thousand candidates for each."""
+    stored = connection.execute(
+        sa.select(book_settings.c.value).where(book_settings.c.key == ID_KEY_SETTING)
+    ).scalar_one()
+    return not str(stored).startswith("env:")
+
+
 def national_id_key(connection: sa.Connection) -> bytes:
     stored = connection.execute(
         sa.select(book_settings.c.value).where(book_settings.c.key == ID_KEY_SETTING)

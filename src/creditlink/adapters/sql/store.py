@@ -37,7 +37,7 @@ from creditlink.adapters.sql.purchases import (
     write_purchases,
     written,
 )
-from creditlink.adapters.sql.schema import ensure_schema, national_id_key
+from creditlink.adapters.sql.schema import ensure_schema, id_key_kept_in_book, national_id_key
 from creditlink.adapters.sql.tables import (
     alerts,
     api_keys,
@@ -1466,9 +1466,27 @@ class _Audit:
             )
         )
 
-    def recent(self, *, limit: int, offset: int = 0) -> list[AuditRecord]:
+    def recent(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        action: str | None = None,
+        actor: str | None = None,
+        subject: str | None = None,
+    ) -> list[AuditRecord]:
+        query = sa.select(audit_log)
+        if action is not None:
+            query = query.where(
+                (audit_log.c.action == action)
+                | audit_log.c.action.startswith(f"{action}.", autoescape=True)
+            )
+        if actor is not None:
+            query = query.where(audit_log.c.actor == actor)
+        if subject is not None:
+            query = query.where(audit_log.c.subject == subject)
         rows = self._c.execute(
-            sa.select(audit_log).order_by(audit_log.c.audit_id.desc()).offset(offset).limit(limit)
+            query.order_by(audit_log.c.audit_id.desc()).offset(offset).limit(limit)
         )
         return [
             AuditRecord(
@@ -1760,6 +1778,7 @@ class SqlStore:
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{READONLY: True})
             self.id_key = national_id_key(connection)
+            self.id_key_in_book = id_key_kept_in_book(connection)
 
     def unit_of_work(self, *, autocommit: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self, readonly=False, autocommit=autocommit)
@@ -1769,6 +1788,9 @@ class SqlStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def keyed_digest(self, data: bytes) -> str:
+        return hmac.new(self.id_key, data, hashlib.sha256).hexdigest()
 
     @contextlib.contextmanager
     def only_one(self, name: str) -> Iterator[bool]:

@@ -14,6 +14,7 @@ import typer
 from creditlink import __version__
 from creditlink.interfaces.cli import (
     apikeys,
+    audit,
     customers,
     demo,
     eod,
@@ -60,6 +61,7 @@ app.command("simulate")(twin.simulate)
 app.command("tour")(demo.demo)
 app.command("eod")(eod.eod)
 app.command("serve")(serve.serve)
+app.command("audit")(audit.audit)
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(customers.app, name="customer")
 app.add_typer(ledger.app, name="ledger")

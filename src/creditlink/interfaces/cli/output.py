@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from creditlink.bootstrap import Book
+
 
 def console(*, stderr: bool = False) -> Console:
     from rich.console import Console
@@ -52,3 +54,13 @@ def fail(message: str, *, code: int = 1) -> None:
     """A user error: one clear sentence on stderr and a non-zero exit, never a traceback."""
     console(stderr=True).print(f"[bold red]error:[/] {message}")
     raise SystemExit(code)
+
+
+def warn_if_id_key_in_book(book: Book) -> None:
+    """Say, on standard error, that a book keeps the key of its national-ID hashes itself."""
+    if book.id_key_in_book:
+        console(stderr=True).print(
+            "[yellow]warning:[/] this book keeps the key that hashes national IDs in its own "
+            "database, so a copy of the database gives the IDs back. For real customers, "
+            "create the book with CREDITLINK_ID_KEY set from a secret store."
+        )

@@ -44,7 +44,7 @@ def serve(
 
     from creditlink.bootstrap import DATABASE_ENV, open_book
     from creditlink.domain.errors import InvalidInput
-    from creditlink.interfaces.cli.output import console
+    from creditlink.interfaces.cli.output import console, warn_if_id_key_in_book
     from creditlink.interfaces.cli.setup import _redact
     from creditlink.interfaces.http.app import THREADS_ENV
     from creditlink.interfaces.http.metrics import MULTIPROCESS_ENV
@@ -55,6 +55,7 @@ def serve(
     # and so that a wrong URL is one clear error, not one per worker.
     book = open_book(db)
     book.store.dispose()
+    warn_if_id_key_in_book(book)
     os.environ[DATABASE_ENV] = book.url
     os.environ[THREADS_ENV] = str(threads)
     metrics_dir = None

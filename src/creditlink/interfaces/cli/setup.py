@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from creditlink.interfaces.cli.options import Db
-from creditlink.interfaces.cli.output import console
+from creditlink.interfaces.cli.output import console, warn_if_id_key_in_book
 
 
 def init(db: Db = None) -> None:
@@ -25,6 +25,7 @@ def init(db: Db = None) -> None:
         f"Book at [bold]{_redact(url)}[/]: schema {SCHEMA_HEAD}, {state}; "
         f"parameter set version {version} in force."
     )
+    warn_if_id_key_in_book(book)
 
 
 def _redact(url: str) -> str:

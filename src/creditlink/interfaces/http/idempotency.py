@@ -2,7 +2,9 @@
 
 The first successful (2xx) response to a request is kept in the book under its key, with a
 fingerprint of the request (method, path, query and body, the body's JSON compared without
-regard to spacing or key order). Then:
+regard to spacing or key order). The fingerprint is keyed with the book's national-ID key
+(`Store.keyed_digest`): an onboarding's body holds a national ID, and a plain digest of it
+could be matched against the few thousand IDs its mask leaves open. Then:
 
 - the same key with the same request returns the kept response (status and body), with the
   header `Idempotent-Replayed: true`, and changes nothing;
@@ -58,8 +60,11 @@ class Idempotency:
         request: str,
         kept: StoredResponse | None,
         may_see_others: bool,
+        unkeyed: str = "",
     ):
         self.book, self.key, self.fingerprint, self.request = book, key, fingerprint, request
+        # The plain digest that answers kept before fingerprints were keyed hold (schema 0014).
+        self.unkeyed = unkeyed
         self.kept = kept  # read with the caller's API key (`auth.current_principal`)
         # Whether a 409 may name the request that spent the key: staff see every customer,
         # a customer key must not learn another customer's id or what was done for them.
@@ -97,7 +102,7 @@ class Idempotency:
         return _json(status, body)
 
     def _replay(self, kept: StoredResponse) -> Response:
-        if kept.fingerprint != self.fingerprint:
+        if kept.fingerprint not in (self.fingerprint, self.unkeyed):
             which = f" ({kept.request})" if self.may_see_others else ""
             raise ProblemError(
                 409,
@@ -114,7 +119,9 @@ def _json(status: int, body: str, *, replayed: bool = False) -> Response:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-async def _fingerprint(request: Request) -> tuple[str, str]:
+async def _fingerprint(request: Request, book: Book) -> tuple[str, str, str]:
+    """The request as described in a 409 (method, path and query), its keyed fingerprint
+    and its plain one."""
     raw = await request.body()
     try:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
@@ -124,8 +131,8 @@ async def _fingerprint(request: Request) -> tuple[str, str]:
     described = f"{request.method} {request.url.path}"
     if request.url.query:
         described += f"?{request.url.query}"
-    digest = hashlib.sha256(described.encode() + b"\n" + content).hexdigest()
-    return described, digest
+    data = described.encode() + b"\n" + content
+    return described, book.store.keyed_digest(data), hashlib.sha256(data).hexdigest()
 
 
 async def _idempotency(
@@ -133,7 +140,7 @@ async def _idempotency(
 ) -> Idempotency:
     """This request's fingerprint, with the response kept under its key (read with the API
     key by `auth.current_principal`)."""
-    described, digest = await _fingerprint(request)
+    described, digest, unkeyed = await _fingerprint(request, book)
     kept: StoredResponse | None = getattr(request.state, "kept_response", None)
     return Idempotency(
         book=book,
@@ -142,6 +149,7 @@ async def _idempotency(
         request=described,
         kept=kept,
         may_see_others=principal.customer_id is None,
+        unkeyed=unkeyed,
     )
 
 

@@ -62,10 +62,38 @@ def audit(
     book: BookDep,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 50,
+    action: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Only this action, or its family: `limit` is `limit.change`, "
+            "`limit.temporary`, ...",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Only this actor.")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only this subject (a customer id, `version 3`, ...).",
+        ),
+    ] = None,
 ) -> AuditPage:
     """The audit log, newest first: every parameter change, manual action and key issued,
-    with who, when, why and the details. auditor and risk_admin only."""
-    records = audit_page(book.store.reader(), offset=offset, limit=limit)
+    with who, when, why and the details; filtered by action, actor and subject where
+    given. auditor and risk_admin only."""
+    records = audit_page(
+        book.store.reader(),
+        offset=offset,
+        limit=limit,
+        action=action,
+        actor=actor,
+        subject=subject,
+    )
     return AuditPage(
         items=[
             AuditOut(
