@@ -11,7 +11,7 @@ import pytest
 
 from creditlink.adapters.model_files import FileModelStore, save_model
 from creditlink.application.models import score_file, train_model
-from creditlink.domain.errors import CreditlinkError
+from creditlink.domain.errors import CreditlinkError, InvalidInput
 from creditlink.risk.scoring.model import TrainedModel
 from tests.risk.conftest import cli
 
@@ -200,3 +200,29 @@ def test_training_into_a_folder_of_other_files_is_refused(tmp_path: Path) -> Non
     with pytest.raises(CreditlinkError) as error:
         _train(_csv(tmp_path, "ID,age,kind,default\n" + GOOD_ROWS, "x.csv"), str(tmp_path))
     assert error.value.rule == "OUT_FOLDER"
+
+
+def test_a_model_in_use_is_replaced_only_when_asked(tmp_path: Path) -> None:
+    """`train --out` names a folder that is new or empty: a model already there (perhaps the
+    one in use) is refused before any training, unless --replace is given."""
+    from creditlink.adapters.model_files import load_model
+
+    data, out = _csv(tmp_path, "ID,age,kind,default\n" + GOOD_ROWS), str(tmp_path / "m")
+    _train(data, out)
+    first = (Path(out) / "model.json").read_text()
+    with pytest.raises(InvalidInput) as raised:
+        _train(data, out)
+    assert (raised.value.field, raised.value.rule) == ("out", "OUT_FOLDER_HOLDS_MODEL")
+    assert (Path(out) / "model.json").read_text() == first
+    train_model(
+        FileModelStore(),
+        data=data,
+        target="default",
+        bad_value=None,
+        kind="scorecard",
+        cv_folds=2,
+        out=out,
+        trained_at=datetime(2026, 2, 5, tzinfo=UTC),
+        replace=True,
+    )
+    assert load_model(out).artefact["trained_at"].startswith("2026-02-05")

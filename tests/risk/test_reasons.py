@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from creditlink.risk.scoring.binning import all_bins, assign
 from creditlink.risk.scoring.model import TrainedModel, model_inputs, predict
@@ -108,3 +109,29 @@ def test_gbdt_reasons_name_the_features_that_raised_the_risk(
     pay = {"PAY_0", "PAY_2", "PAY_3", "PAY_max", "PAY_mean", "PAY_count_positive"}
     assert all(set(r) & pay for r in after.reasons)
     assert all(0 < len(r) <= 3 for r in after.reasons)
+
+
+def test_a_blank_or_unseen_category_is_trained_and_scored_in_its_own_bin(german: Any) -> None:
+    """Real application files have blank categorical cells: training puts them in the
+    missing bin, and scoring gives a blank its missing points and a category never seen in
+    training its other points (under pandas' copy-on-write this once crashed)."""
+    from tests.risk.conftest import GERMAN_TARGET, trained
+
+    frame = german.copy()
+    frame.loc[:59, "purpose"] = None  # 60 blank cells
+    model = trained(frame, target=GERMAN_TARGET, kind="scorecard", cv_folds=2)
+    rows = german.head(3).copy()
+    rows.loc[0, "purpose"] = None
+    rows.loc[1, "purpose"] = "spaceship"
+    [purpose] = [f for f in model.artefact["features"] if f["name"] == "purpose"]
+    n = len(purpose["bins"])
+    x = model_inputs(model, rows)
+    assert list(assign(x["purpose"], purpose)[:2]) == [n, n + 1]
+    table = np.array([b["points"] for b in all_bins(purpose)])
+    scored = predict(model, rows)
+    plain = predict(model, german.head(3))
+    kept = assign(model_inputs(model, german.head(3))["purpose"], purpose)
+    for row, slot in ((0, n), (1, n + 1)):
+        assert scored.points[row] - plain.points[row] == pytest.approx(
+            table[slot] - table[kept[row]]
+        )

@@ -177,3 +177,6 @@ class FileModelStore:
 
     def load_model(self, directory: str, *, field: str) -> TrainedModel:
         return load_model(directory, field=field)
+
+    def holds_model(self, directory: str) -> bool:
+        return (Path(directory) / MODEL_FILE).is_file()

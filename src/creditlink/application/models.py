@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from creditlink.domain.errors import InvalidInput
+
 if TYPE_CHECKING:
     from creditlink.risk.scoring.model import Evaluation, Stability, TrainedModel
 
@@ -37,6 +39,10 @@ class ModelStore(Protocol):
 
     def save_model(self, directory: str, model: TrainedModel, *, field: str) -> None:
         """Write the model's folder; refuses a folder holding anything but a model."""
+        ...
+
+    def holds_model(self, directory: str) -> bool:
+        """Whether `directory` holds a model already."""
         ...
 
     def load_model(self, directory: str, *, field: str) -> TrainedModel:
@@ -64,11 +70,21 @@ def train_model(
     out: str,
     trained_at: datetime,
     series: bool = True,
+    replace: bool = False,
 ) -> TrainedModel:
-    """Train a `kind` model ("scorecard" or "gbdt") on the file `data` and save it in `out`."""
+    """Train a `kind` model ("scorecard" or "gbdt") on the file `data` and save it in `out`.
+    A model already in `out` (perhaps one in use) is replaced only when asked: before any
+    training, so a refusal costs nothing."""
     from creditlink.risk.scoring.model import parse_kind, train
 
     chosen = parse_kind(kind)
+    if not replace and store.holds_model(out):
+        raise InvalidInput(
+            f"{out} already holds a model; choose a new or empty folder, or pass --replace "
+            "to replace it",
+            field="out",
+            rule="OUT_FOLDER_HOLDS_MODEL",
+        )
     table = store.read_table(data, field="data")
     model = train(
         table.frame,

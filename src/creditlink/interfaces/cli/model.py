@@ -41,7 +41,9 @@ def _metric(value: float) -> str:
 def train(
     data: Annotated[str, typer.Option(help="Training CSV file (a header row, then one row each).")],
     target: Annotated[str, typer.Option(help="The column that says whether the row went bad.")],
-    out: Annotated[str, typer.Option(help="Folder to write the model into (new or empty).")],
+    out: Annotated[
+        str, typer.Option(help="Folder to write the model into (new or empty; see --replace).")
+    ],
     bad_value: Annotated[
         str | None,
         typer.Option(
@@ -59,6 +61,9 @@ def train(
             help="Add the max, mean and count of positives of column series (NAME1..NAMEk)."
         ),
     ] = True,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace the model already in --out.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Train a model with cross-validation and write its versioned artefact folder."""
@@ -76,6 +81,7 @@ def train(
             out=out,
             trained_at=SystemClock().now(),
             series=series,
+            replace=replace,
         )
     summary = _training_summary(model, out)
     if as_json:

@@ -5,7 +5,12 @@ A numeric feature's bins are given by their upper edges: a value goes to the fir
 are [previous upper, upper). A categorical feature's bins are groups of categories. Every
 feature has a `missing` bin, and a categorical one an `other` bin for categories never seen
 in training. Each bin carries its training `count`, `bads` and weight of evidence
-`woe` = ln(share of goods / share of bads) (positive: safer than average; 0 for an empty bin).
+`woe` = ln((goods + ½) / (all goods + ½)) − ln((bads + ½) / (all bads + ½)): the share of
+goods over the share of bads, with half a case added to each count (`SMOOTHING`) so that a
+bin with no goods or no bads has a finite WOE (positive: safer than average; 0 for an empty
+bin). A validator recomputing it from counts must add the same half; without it a bin of 84
+goods and 10 bads out of 700 and 300 gives 1.2809 instead of 1.2390. A feature's information
+value is Σ (share of goods − share of bads) × WOE over its bins, with those WOEs.
 
 Numeric features with more than `FEW_VALUES` distinct values get bins with a monotonic bad
 rate (ascending or descending, chosen by optbinning), which is what a risk officer expects of
@@ -171,7 +176,8 @@ def assign(values: Any, spec: dict[str, Any]) -> Any:
         return slot.astype(np.intp)
     lookup = {c: i for i, b in enumerate(spec["bins"]) for c in b["categories"]}
     cells = pd.Series(np.asarray(values, dtype=object))
-    slot = cells.map(lookup).to_numpy(dtype=float, na_value=np.nan)
+    # A copy: under pandas' copy-on-write, to_numpy may hand back a read-only view.
+    slot = np.array(cells.map(lookup).to_numpy(dtype=float, na_value=np.nan), copy=True)
     missing = cells.isna().to_numpy()
     slot[np.isnan(slot)] = n + 1
     slot[missing] = n

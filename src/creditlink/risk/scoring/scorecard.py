@@ -2,7 +2,8 @@
 points per bin on the scale of `scaling`.
 
 Each feature's bins are ranked by their weight of evidence (WOE = ln(share of goods / share
-of bads), safest first). The regression gives ln(odds bad:good) = b0 + Σ_features c_bin, with
+of bads), with half a case added to each count: see `binning`), safest first. The
+regression gives ln(odds bad:good) = b0 + Σ_features c_bin, with
 each bin's coefficient the sum of non-negative steps down that ranking: c(safest) = 0 and
 c(next) = c(previous) + d, d >= 0. So a bin that is safer on its own never scores fewer
 points than a riskier bin of the same feature (which no risk officer would sign off), yet
