@@ -786,3 +786,55 @@ def test_the_audit_log_is_read_and_filtered_from_the_command_line(
     code, _, err = cli(capsys, monkeypatch, "audit", "--db", db, "--actor", " ")
     assert code == 1
     assert "AUDIT_FILTER_NOT_BLANK" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "rule"),
+    [
+        (["--seed", "-1"], "seed", "SEED_RANGE"),
+        (["--partition-size", "0"], "partition_size", "PARTITION_SIZE_POSITIVE"),
+        (["--partition-size", "-5"], "partition_size", "PARTITION_SIZE_POSITIVE"),
+        (["--workers", "0"], "workers", "WORKERS_POSITIVE"),
+        (["--workers", "-1"], "workers", "WORKERS_POSITIVE"),
+        (["--customers", "0"], "customers", "CUSTOMERS_POSITIVE"),
+        (["--policy", "linked.yaml"], "policy", "POLICY_UNIQUE"),
+    ],
+)
+def test_a_twin_run_that_would_be_refused_is_refused_before_it_makes_its_folder(
+    args: list[str],
+    field: str,
+    rule: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """These were internal errors (exit 70), or ran with a silent default; and every refusal
+    left an empty --out folder behind."""
+    monkeypatch.chdir(tmp_path)
+    Path("linked.yaml").write_text("linkage.restrict_dpd: 2\n")
+    out = tmp_path / "twin"
+    code, _, err = cli(capsys, monkeypatch, "simulate", "--out", str(out), "--months", "1",
+                       "--customers", "5", *args)  # fmt: skip
+    assert code == 1, err
+    assert err.startswith(f"error: {field}: ")
+    assert f"({rule})" in err
+    assert "'linked'" in err or rule != "POLICY_UNIQUE"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/sub", "metrics-is-a-folder"])
+def test_a_twin_folder_that_cannot_be_written_is_refused_before_the_run(
+    where: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Once an internal error, at the start or only after the whole run."""
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "metrics-is-a-folder" / "metrics.json").mkdir(parents=True)
+    code, _, err = cli(capsys, monkeypatch, "simulate", "--out", str(tmp_path / where),
+                       "--months", "1", "--customers", "5")  # fmt: skip
+    assert code == 1, err
+    assert "(OUT_FOLDER_WRITABLE)" in err
+    assert err.startswith("error: out: ")
+    assert not (tmp_path / "metrics-is-a-folder" / "metrics.json.partial").exists()

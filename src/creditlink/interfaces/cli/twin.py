@@ -37,9 +37,11 @@ def _run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from creditlink.analytics.report import render_report
-    from creditlink.simulation.twin.run import simulate, write_metrics
+    from creditlink.simulation.twin.run import check_run, simulate, write_metrics
 
-    out.mkdir(parents=True, exist_ok=True)
+    # Everything that can be refused is refused before the run, and before the folder is made.
+    check_run(config, policies, engine=engine, workers=workers)
+    _prepare_out(out)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -66,6 +68,28 @@ def _run(
     report = out / "report.html"
     report.write_text(render_report(metrics), encoding="utf-8")
     return metrics
+
+
+def _prepare_out(out: Path) -> None:
+    """Make the --out folder and check that its two files can be written there, so that a
+    run is not lost at its end to a folder it cannot write."""
+    from creditlink.domain.errors import InvalidInput
+
+    def refuse(why: str) -> InvalidInput:
+        return InvalidInput(f"{out}: {why}", field="out", rule="OUT_FOLDER_WRITABLE")
+
+    if out.exists() and not out.is_dir():
+        raise refuse("is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("metrics.json", "report.html"):
+            if (out / name).is_dir():
+                raise refuse(f"{name} there is a folder")
+        probe = out / ".creditlink-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise refuse(f"cannot write there ({error.strerror or error})") from None
 
 
 def _summary(metrics: dict[str, Any], out: Path) -> None:

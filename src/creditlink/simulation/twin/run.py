@@ -39,6 +39,46 @@ def check_config(config: TwinConfig) -> None:
             field="shock",
             rule="SHOCK_IN_RUN",
         )
+    if config.seed < 0:
+        raise InvalidInput(f"must be 0 or more, got {config.seed}", field="seed", rule="SEED_RANGE")
+    if config.partition_size < 1:
+        raise InvalidInput(
+            f"must be at least 1, got {config.partition_size}",
+            field="partition_size",
+            rule="PARTITION_SIZE_POSITIVE",
+        )
+
+
+def check_run(
+    config: TwinConfig, policies: Sequence[Policy], *, engine: str, workers: int | None
+) -> None:
+    """Everything about a run that can be refused, refused before it starts."""
+    check_config(config)
+    check_engine(engine)
+    check_workers(workers)
+    check_policy_names([p.name for p in policies])
+
+
+def check_workers(workers: int | None) -> None:
+    """None: one process per CPU; otherwise at least one."""
+    if workers is not None and workers < 1:
+        raise InvalidInput(
+            f"must be at least 1 (leave it out for one per CPU), got {workers}",
+            field="workers",
+            rule="WORKERS_POSITIVE",
+        )
+
+
+def check_policy_names(names: Sequence[str]) -> None:
+    """Policies are told apart by name: linked, siloed, and each file's name."""
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InvalidInput(
+            f"policy names must differ: {', '.join(repr(n) for n in twice)} is given more than "
+            "once (a policy file is named by its file name, and linked and siloed are taken)",
+            field="policy",
+            rule="POLICY_UNIQUE",
+        )
 
 
 def partitions(people: Sequence[Person], size: int) -> list[list[Person]]:
@@ -62,11 +102,8 @@ def simulate(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run every policy on the same customers; the metrics (TWIN.md) as plain data."""
-    check_config(config)
-    check_engine(engine)
+    check_run(config, policies, engine=engine, workers=workers)
     names = [p.name for p in policies]
-    if len(set(names)) != len(names):
-        raise InvalidInput("policy names must differ", field="policy", rule="POLICY_UNIQUE")
     people = draw_population(config.customers, seed=config.seed, months=config.months)
     chunks = partitions(people, config.partition_size)
     tasks = [(p, c) for p in range(len(policies)) for c in range(len(chunks))]
