@@ -238,11 +238,18 @@ def test_the_score_histogram_shows_the_months_that_psi_compares(
 def test_the_twin_s_extra_figures_are_shown(metrics: dict[str, Any]) -> None:
     for policy in metrics["policies"].values():
         policy["model_quality"].update(
-            {"scored_at_month": 3, "outcome": "30+ DPD in months 4 to 9", "customers": 9_512}
+            {
+                "scored_at_month": 3,
+                "outcome": "30+ DPD in months 4 to 9",
+                "customers": 9_512,
+                "bads": 1_234,
+            }
         )
     for book in metrics["ledger"].values():
         book["books"] = 4
     page = render_report(metrics)
     assert "30+ DPD in months 4 to 9" in page
     assert "9,512" in page
+    assert ">Bads</th>" in page
+    assert "1,234" in page
     assert "Ledgers (partitions)" in page

@@ -185,3 +185,20 @@ def test_losses_count_the_principal_written_off_as_the_ledger_holds_it() -> None
         assert sum(f["principal_written_off"] for f in flows) == principal
         assert sum(f["write_off_expense"] for f in flows) == expense
         assert 0 < principal < expense  # written off with some interest or fees
+
+
+def test_model_quality_says_its_outcome_window_and_needs_enough_bads(
+    metrics: dict[str, Any],
+) -> None:
+    """TWIN.md: AUC and KS against 30+ DPD within the next 6 months, as far as the run goes
+    (this one ends at month 4); with one bad AUC is 0 or 1, so below MIN_BADS they are not
+    computed, and the number of bads is always shown."""
+    from creditlink.analytics.metrics import MIN_BADS
+
+    for policy in metrics["policies"].values():
+        quality = policy["model_quality"]
+        assert quality["scored_at_month"] == 3
+        assert quality["outcome"] == "30+ DPD in months 4 to 4"
+        assert 0 <= quality["bads"] <= quality["customers"]
+        if quality["bads"] < MIN_BADS:
+            assert (quality["auc"], quality["ks"]) == (None, None)

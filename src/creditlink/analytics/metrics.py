@@ -159,6 +159,11 @@ def psi(expected: Sequence[int], actual: Sequence[int]) -> float | None:
     return round(value, 4)
 
 
+# Fewer bads than this, and AUC and KS say more about a few customers than about the score
+# (with one bad, AUC is 0 or 1): they are not computed.
+MIN_BADS = 20
+
+
 def policy_figures(
     merged: Mapping[str, Any], *, siloed: bool, months: int, model_month: int, start: str
 ) -> dict[str, Any]:
@@ -218,13 +223,15 @@ def policy_figures(
             "lift": lift,
         }
     ecl = {stage: dict(v) for stage, v in sorted(merged["ecl"].items())}
-    window = range(model_month + 1, model_month + 7)
+    # The outcome window: the six months after scoring, as far as the run goes.
+    window = range(model_month + 1, min(model_month + 6, months) + 1)
     pairs = [
         (float(points), 1 if merged["first_30"].get(cid) in window else 0)
         for cid, points in sorted(merged["model_scores"].items())
         if merged["first_30"].get(cid) is None or merged["first_30"][cid] > model_month
     ]
-    auc, ks = auc_ks(pairs)
+    bads = sum(y for _, y in pairs)
+    auc, ks = auc_ks(pairs) if bads >= MIN_BADS else (None, None)
     hist = merged["score_hist"]
     last = str(months)
     quality = {
@@ -234,8 +241,11 @@ def policy_figures(
         if str(model_month) in hist and last in hist
         else None,
         "scored_at_month": model_month,
-        "outcome": f"30+ DPD in months {model_month + 1} to {model_month + 6}",
+        "outcome": f"30+ DPD in months {window.start} to {window.stop - 1}"
+        if window
+        else "none: the run ends in the month scored",
         "customers": len(pairs),
+        "bads": bads,
     }
     written = sum(m["joint"]["written_off_fen"] for m in monthly)
     recovered = sum(m["joint"]["recovered_fen"] for m in monthly)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final
 
+from creditlink.analytics.metrics import MIN_BADS
 from creditlink.domain.money import FEN_PER_YUAN
 
 __all__ = ["CHART_NAMES", "render_report"]
@@ -1308,6 +1309,7 @@ def _scores(ctx: _Context, page: _Page) -> str:
             ("scored_at_month", "Scored at month"),
             ("outcome", "Outcome"),
             ("customers", "Customers"),
+            ("bads", "Bads"),
         )
         if any(key in q for q in qualities.values())
     ]
@@ -1340,7 +1342,8 @@ def _scores(ctx: _Context, page: _Page) -> str:
     table = _table(
         ["Policy", "AUC", "KS", "PSI", "PSI reading", *(title for _, title in context)],
         rows or [[NA] * 5],
-        caption="Model quality on the twin",
+        caption="Model quality on the twin (AUC and KS need at least "
+        f"{MIN_BADS} bads among the customers scored; with fewer they are n/a)",
     )
     return (
         '<section id="scores"><h2>Scores and model quality</h2>'
