@@ -217,6 +217,35 @@ def test_a_first_close_may_not_fall_behind_the_operations_of_the_book(book: Book
     assert not close_day(book.store, on=date(2026, 1, 10), clock=CLOCK).already_closed
 
 
+def test_a_first_close_may_not_skip_the_dates_after_the_first_operation(book: Book) -> None:
+    """Closing 1 March first on a book with a purchase of 5 January left January and
+    February unclosed for good: no statement on 1 February, no delinquency, ever."""
+    add_customer(book.store, "c1")
+    buy(book, "c1", 100, date(2026, 1, 5), "p1")
+    with pytest.raises(DateOutOfOrder) as skipped:
+        close_day(book.store, on=date(2026, 3, 1), clock=CLOCK)
+    assert skipped.value.rule == "EOD_IN_ORDER"
+    assert "close 2026-01-05 first" in str(skipped.value)
+    with book.store.reader() as uow:
+        assert uow.eod.latest() is None  # nothing was marked
+    assert not close_day(book.store, on=date(2026, 1, 5), clock=CLOCK).already_closed
+
+
+def test_a_book_never_closed_with_operations_of_several_dates_says_it_cannot_close(
+    book: Book,
+) -> None:
+    add_customer(book.store, "c1")
+    buy(book, "c1", 100, date(2026, 1, 5), "p1")
+    buy(book, "c1", 100, date(2026, 1, 10), "p2")
+    for on in (date(2026, 1, 5), date(2026, 1, 10), date(2026, 1, 11)):
+        with pytest.raises(DateOutOfOrder) as refused:
+            close_day(book.store, on=on, clock=CLOCK)
+        assert "2026-01-05 to 2026-01-10" in str(refused.value)
+        assert "no first close can take them all in order" in str(refused.value)
+    with book.store.reader() as uow:
+        assert uow.eod.latest() is None
+
+
 def test_a_close_while_another_runs_is_refused_and_changes_nothing(book: Book) -> None:
     """Two closes of one book at once billed statements twice on PostgreSQL (each read the
     same accounts due); one close runs at a time, and a crash lets its lock go."""

@@ -838,10 +838,10 @@ class _CloseOfDay:
     def hold(self) -> None:
         """One unit of work at a time changes a book in memory: nothing to hold."""
 
-    def latest_operation_date(self) -> date | None:
+    def operation_dates(self) -> tuple[date, date] | None:
         days = [d.on for d in self._state.decisions]
         days += [e.draft.business_date for e in self._state.entries]
-        return max(days, default=None)
+        return (min(days), max(days)) if days else None
 
     def _days(self) -> tuple[date | None, date | None]:
         """(the latest date closing or closed, the last date closed), worked out again only

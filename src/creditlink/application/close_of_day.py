@@ -67,6 +67,31 @@ def close_day(
         return _close_day(store, on=on, clock=clock, batch_size=batch_size, progress=progress)
 
 
+def _check_first_close(on: date, first: date, latest: date) -> None:
+    """A book never closed takes operations of any date. Its first close may not leave any
+    of them dated after the closed date: the closes of the dates between would see
+    operations from their future. Nor may it fall after the first of them: the dates between
+    would go unclosed, and a statement or due date among them never come (a review closed
+    1 March first on a book with a purchase of 5 January: no statement, no delinquency)."""
+    if first <= on <= latest and first == latest:
+        return
+    span = first.isoformat() if first == latest else f"{first.isoformat()} to {latest.isoformat()}"
+    if first == latest:
+        hint = f"close {first.isoformat()} first"
+    else:
+        hint = (
+            "no first close can take them all in order; run its operations again on a new "
+            "book, closing each date after its operations (as the scenario runner does)"
+        )
+    raise DateOutOfOrder(
+        f"cannot close {on.isoformat()} first: the book, never closed, holds operations dated "
+        f"{span}; a first close is on the date of its operations, neither after the first nor "
+        f"before the last: {hint}",
+        field="date",
+        rule="EOD_IN_ORDER",
+    )
+
+
 def _close_day(
     store: Store,
     *,
@@ -79,16 +104,9 @@ def _close_day(
         if uow.eod.is_closed(on):
             return DayReport(on=on, already_closed=True)
         last = uow.eod.last_closed()
-        latest_operation = uow.eod.latest_operation_date() if last is None else None
-    if latest_operation is not None and on < latest_operation:
-        # A book never closed took operations of any date; its first close may not leave
-        # any of them after the closed date (they would be dated in a closed past).
-        raise DateOutOfOrder(
-            f"cannot close {on.isoformat()} first: the book holds operations dated up to "
-            f"{latest_operation.isoformat()}, so its first close is on or after that date",
-            field="date",
-            rule="EOD_IN_ORDER",
-        )
+        operations = uow.eod.operation_dates() if last is None else None
+    if operations is not None:
+        _check_first_close(on, *operations)
     if last is not None and on != last + timedelta(days=1):
         raise DateOutOfOrder(
             f"cannot close {on.isoformat()}: the last closed date is {last.isoformat()}, so "

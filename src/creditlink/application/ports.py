@@ -353,9 +353,9 @@ class CloseOfDayLog(Protocol):
 
     def is_closed(self, on: date) -> bool: ...
 
-    def latest_operation_date(self) -> date | None:
-        """The latest business date of any decision or journal entry (None on an empty
-        book): a book's first close may not fall before it."""
+    def operation_dates(self) -> tuple[date, date] | None:
+        """The earliest and the latest business date of any decision or journal entry (None
+        on an empty book): a book's first close is the date of its operations."""
         ...
 
     def mark_closing(self, on: date, *, at: datetime) -> None:

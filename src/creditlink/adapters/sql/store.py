@@ -1166,13 +1166,14 @@ class _CloseOfDay:
         )
         return row is not None and row[0] == "closed"
 
-    def latest_operation_date(self) -> date | None:
-        found = [
-            self._c.execute(sa.select(sa.func.max(table.c.business_date))).scalar()
-            for table in (decisions, journal_entries)
-        ]
-        days = [day for day in found if day is not None]
-        return max(days) if days else None
+    def operation_dates(self) -> tuple[date, date] | None:
+        days: list[date] = []
+        for table in (decisions, journal_entries):
+            row = self._c.execute(
+                sa.select(sa.func.min(table.c.business_date), sa.func.max(table.c.business_date))
+            ).one()
+            days += [day for day in (self._d.date_out(row[0]), self._d.date_out(row[1])) if day]
+        return (min(days), max(days)) if days else None
 
     def hold(self) -> None:
         # SQLite: one writer at a time already; PostgreSQL: a lock until the commit.
