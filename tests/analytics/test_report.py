@@ -101,6 +101,8 @@ def test_the_headline_compares_linked_with_siloed_before_and_after_the_shock(
     assert "linked − siloed" in headline
     for title in ("Loss rate", "30+ DPD rate", "Approval rate", "Revenue (yuan)"):
         assert title in headline
+    # A reader is told why losses after a late shock do not move with it.
+    assert "written off at 180 days past due" in headline
 
 
 def test_calibration_figures_are_judged_against_the_reference_ranges(

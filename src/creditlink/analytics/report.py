@@ -764,6 +764,11 @@ def _headline(ctx: _Context) -> str:
         "annualised; the 30+ rate is the balance of accounts 30 or more days past due over total "
         "balance at month end; revenue is interest, fees and penalty income. The last column is "
         "a plain difference, not a judgement.</p>"
+        "<p>An account is written off at 180 days past due, so a period's losses are accounts "
+        "that went late about six months before it: losses after a shock late in the run "
+        "come from before the shock, and the shock shows first in the 30+ rate, the roll "
+        "rates and ECL. On a small book a few first-payment fraudsters, who max out both "
+        "products and never pay, can make most of the write-offs.</p>"
         f"{table}</section>"
     )
 
