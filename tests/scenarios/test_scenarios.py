@@ -66,6 +66,12 @@ expect:
         (("end: 2026-01-10", "end: 2025-01-10"), 3, "end"),
         ((", merchant: m1}", "}"), 8, None),
         (("name: t\n", "name: t\nbogus: 1\n"), 2, "bogus"),
+        # A cap above the joint limit is the file's fault: once exit 1 with no line.
+        (
+            ('joint_limit: "20000.00"', 'joint_limit: "100.00"\n    cap_paylater: "200.00"'),
+            7,
+            "cap_paylater",
+        ),
     ],
 )
 def test_a_malformed_file_names_its_line_and_field(
@@ -138,3 +144,24 @@ def test_a_scenario_without_expectations_runs_and_reports(tmp_path: Path) -> Non
     outcome = run(load(path))
     assert outcome.failures == []
     assert outcome.result["decisions"][0]["outcome"] == "APPROVE"
+
+
+def test_an_expectation_on_a_path_the_result_lacks_says_so(tmp_path: Path) -> None:
+    """`expected "(missing)", got "(missing)"` contradicted itself, and a malformed path was
+    echoed as another one."""
+    bad = GOOD.replace(
+        'expect:\n  customers.c1.limits.used_paylater: "100.00"\n',
+        "expect:\n"
+        '  customers.c1.nonexistent: "(missing)"\n'
+        "  decisions[x].outcome: APPROVE\n"
+        "  customers.c1.limits: {contains: joint_limit}\n",
+    )
+    ran = cli(str(write(tmp_path, bad)))
+    assert ran.returncode == 1
+    lines = ran.stderr.splitlines()
+    assert any(
+        "customers.c1.nonexistent: the result has no value at this path" in line for line in lines
+    )
+    assert any("decisions[x].outcome: the result has no value" in line for line in lines)
+    assert any("`contains` needs a list, and the result holds a mapping" in line for line in lines)
+    assert not any('got "(missing)"' in line for line in lines)

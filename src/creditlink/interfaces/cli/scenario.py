@@ -32,6 +32,8 @@ def run(
     from creditlink.simulation.scenario.runner import run as run_scenario
 
     err = console(stderr=True)
+    from rich.markup import escape
+
     try:
         scenario = load(file)
         outcome = run_scenario(scenario, db=db)
@@ -42,10 +44,7 @@ def run(
     if outcome.failures:
         for failure in outcome.failures:
             where = f"line {failure.line}: " if failure.line else ""
-            err.print(
-                f"[bold red]✗[/] {where}{failure.path}: expected "
-                f"{json.dumps(failure.expected)}, got {json.dumps(failure.actual)}"
-            )
+            err.print(f"[bold red]✗[/] {where}{escape(failure.describe())}")
         err.print(f"{len(outcome.failures)} of {len(scenario.expect)} expectations failed")
         raise typer.Exit(1)
     if scenario.expect:

@@ -17,6 +17,22 @@ class Failure:
     expected: Any
     actual: Any
     line: int | None
+    why: str | None = None  # where the path itself is the trouble, in words
+
+    def describe(self) -> str:
+        """One line: what was expected and what the result holds, or why it could not be
+        compared."""
+        import json
+
+        if self.why is not None:
+            return f"{self.path}: {self.why}"
+        return f"{self.path}: expected {json.dumps(self.expected)}, got {json.dumps(self.actual)}"
+
+
+NO_SUCH_VALUE = (
+    "the result has no value at this path (names joined by dots, [n] for the n-th item of a "
+    "list, from 0)"
+)
 
 
 def lookup(result: Any, path: str) -> Any:
@@ -52,15 +68,19 @@ def check(result: Any, expect: dict[str, Any], lines: dict[str, int]) -> list[Fa
     for path, wanted in expect.items():
         actual = lookup(result, path)
         shown = "(missing)" if actual is _MISSING else actual
+        why = NO_SUCH_VALUE if actual is _MISSING else None
         if isinstance(wanted, dict) and set(wanted) == {"contains"}:
             item = _normal(wanted["contains"])
-            if not isinstance(actual, list) or item not in actual:
-                failures.append(Failure(path, {"contains": item}, shown, lines.get(path)))
+            if why is None and not isinstance(actual, list):
+                kind = "a mapping" if isinstance(actual, dict) else repr(actual)[:60]
+                why = f"`contains` needs a list, and the result holds {kind} here"
+            if why is not None or item not in actual:
+                failures.append(Failure(path, {"contains": item}, shown, lines.get(path), why))
             continue
         if (
             actual is _MISSING
             or _normal(wanted) != actual
             or type(_normal(wanted)) is not type(actual)
         ):
-            failures.append(Failure(path, _normal(wanted), shown, lines.get(path)))
+            failures.append(Failure(path, _normal(wanted), shown, lines.get(path), why))
     return failures

@@ -12,7 +12,7 @@ import yaml
 
 from creditlink.domain.calendar import parse_date, parse_time
 from creditlink.domain.errors import CreditlinkError
-from creditlink.domain.money import parse_amount, parse_rate
+from creditlink.domain.money import format_fen, parse_amount, parse_rate
 
 OPERATIONS: dict[str, tuple[set[str], set[str]]] = {
     # op: (required fields, optional fields), besides on, customer, op
@@ -270,6 +270,15 @@ class _Checker:
             raise self.fail(item, "statement_day", "must be a day from 1 to 28")
         joint = amount("joint_limit")
         assert joint is not None
+        for cap in ("cap_paylater", "cap_loan"):
+            value = amount(cap)
+            if value is not None and value > joint:
+                raise self.fail(
+                    item,
+                    cap,
+                    f"{format_fen(value)} is above the joint limit {format_fen(joint)}: a cap "
+                    "is at most the joint limit (CAP_ABOVE_JOINT_LIMIT)",
+                )
         return Customer(
             id=str(customer_id),
             joint_limit_fen=joint,
