@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from creditlink.risk.scoring.dataset import Column
+from creditlink.risk.scoring.derived import RATIO_OPS, Derived
 
 ROUNDS_MAX = 5000
 EARLY_STOPPING_ROUNDS = 100
@@ -71,6 +72,40 @@ def matrix(frame: Any, features: Sequence[str], codes: dict[str, list[str]]) -> 
 
 def constraints(specs: Sequence[dict[str, Any]]) -> list[int]:
     return [{"ascending": 1, "descending": -1}.get(s["trend"], 0) for s in specs]
+
+
+def monotone_in_inputs(
+    order: Sequence[str], monotone: Sequence[int], derived: Sequence[Derived], x: Any
+) -> tuple[list[int], set[str]]:
+    """Constraints under which the model stays monotone in each constrained input column,
+    not only in each feature it reads: a derived feature moves with the columns it is made
+    of (a series' max, mean and count of positives rise with each item; a ratio rises with
+    its numerator and falls with its denominator), so it must be constrained the way those
+    columns are. A derived feature that cannot be (its columns ask opposite directions, or a
+    ratio whose numerator can be negative, over a constrained denominator) is left out.
+    Returns the constraints, in `order`, and the names left out."""
+    import numpy as np
+
+    by_name = dict(zip(order, monotone, strict=True))
+    left_out: set[str] = set()
+    for feature in derived:
+        if feature.name not in by_name:
+            continue
+        ratio = feature.op in RATIO_OPS
+        rising = feature.columns[:1] if feature.op == "first_over" else feature.columns
+        rising = rising[:-1] if feature.op == "mean_over" else rising
+        needs = {by_name[c] for c in rising if by_name.get(c)}
+        if ratio and by_name.get(feature.columns[-1]):
+            numerators = x[list(rising)].to_numpy(dtype=float)
+            if np.nanmin(numerators, initial=0.0) < 0:
+                left_out.add(feature.name)
+                continue
+            needs.add(-by_name[feature.columns[-1]])
+        if len(needs) > 1:
+            left_out.add(feature.name)
+        elif needs:
+            by_name[feature.name] = needs.pop()
+    return [by_name[name] for name in order if name not in left_out], left_out
 
 
 def _dataset(x: Any, y: Any, categorical: list[int]) -> Any:

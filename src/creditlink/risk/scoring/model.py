@@ -141,7 +141,7 @@ def train(
         body, oof = _train_scorecard(x, y, columns, folds, scale)
         used = {f["name"] for f in body["features"]}
     else:
-        body, oof, booster = _train_gbdt(x, y, columns, folds, scale)
+        body, oof, booster = _train_gbdt(x, y, columns, folds, scale, derived)
         used = set(body["gbdt"]["feature_order"])
     kept = [d for d in derived if d.name in used]
     needed = used | {c for d in kept for c in d.columns}
@@ -240,15 +240,24 @@ def _probability(points: Any, scale: Scaling) -> Any:
 
 
 def _train_gbdt(
-    x: Any, y: Any, columns: list[Column], folds: Sequence[tuple[Any, Any]], scale: Scaling
+    x: Any,
+    y: Any,
+    columns: list[Column],
+    folds: Sequence[tuple[Any, Any]],
+    scale: Scaling,
+    derived: Sequence[Derived],
 ) -> tuple[dict[str, Any], Any, str]:
     from scipy.special import expit
 
     specs = bin_features(x, y, columns)
+    monotone, left_out = gb.monotone_in_inputs(
+        [c.name for c in columns], gb.constraints(specs), derived, x
+    )
+    specs = [spec for spec in specs if spec["name"] not in left_out]
+    columns = [c for c in columns if c.name not in left_out]
     order = [c.name for c in columns]
     codes = gb.encodings(x, columns)
     categorical = [j for j, c in enumerate(columns) if c.type == "categorical"]
-    monotone = gb.constraints(specs)
     matrix = gb.matrix(x, order, codes)
     booster, margins, block = gb.fit_gbdt(
         matrix, y, monotone=monotone, categorical=categorical, folds=folds
@@ -260,6 +269,8 @@ def _train_gbdt(
             "feature_order": order,
             "encodings": codes,
             "monotone_constraints": dict(zip(order, monotone, strict=True)),
+            # Derived features that no constraint keeps monotone in the columns they read.
+            "left_out_for_monotonicity": sorted(left_out),
             **block,
         },
     }
