@@ -202,3 +202,24 @@ def test_model_quality_says_its_outcome_window_and_needs_enough_bads(
         assert 0 <= quality["bads"] <= quality["customers"]
         if quality["bads"] < MIN_BADS:
             assert (quality["auc"], quality["ks"]) == (None, None)
+
+
+def test_credit_customers_who_fall_behind_can_stay_behind_until_written_off() -> None:
+    """Real roll rates rise with the bucket: those still behind are those who cannot pay.
+    A customer behind used to be cured by the next due date's ordinary payment, so on small
+    books every write-off was a first-payment fraudster and a shock never reached losses."""
+    from creditlink.simulation.twin.population import KIND_FRAUD
+
+    people = draw_population(600, seed=3, months=12)
+    # No shock: in normal months too, some credit customers go all the way (6 of 9 here).
+    config = TwinConfig(customers=600, months=12, seed=3, shock_month=None, partition_size=600)
+    run = PartitionRun(config, LINKED, people)
+    run.run()
+    kind = {person.customer_id: person.kind for person in people}
+    written_off = set()
+    for book in run.books.values():
+        with book.store.reader() as uow:
+            written_off |= {
+                entry.customer_id for entry in uow.ledger.scan() if entry.kind == "write_off"
+            }
+    assert any(kind[customer] != KIND_FRAUD for customer in written_off), written_off
