@@ -73,7 +73,7 @@ def _check_first_close(on: date, first: date, latest: date) -> None:
     operations from their future. Nor may it fall after the first of them: the dates between
     would go unclosed, and a statement or due date among them never come (a review closed
     1 March first on a book with a purchase of 5 January: no statement, no delinquency)."""
-    if first <= on <= latest and first == latest:
+    if on == first == latest:
         return
     span = first.isoformat() if first == latest else f"{first.isoformat()} to {latest.isoformat()}"
     if first == latest:
