@@ -838,3 +838,21 @@ def test_a_twin_folder_that_cannot_be_written_is_refused_before_the_run(
     assert "(OUT_FOLDER_WRITABLE)" in err
     assert err.startswith("error: out: ")
     assert not (tmp_path / "metrics-is-a-folder" / "metrics.json.partial").exists()
+
+
+def test_a_close_run_from_the_command_line_is_in_the_audit_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db: str
+) -> None:
+    """An auditor asked who closed which date: closed_days kept the date, not the person."""
+    monkeypatch.setenv("CREDITLINK_ACTOR", "ops.night")
+    assert add(capsys, monkeypatch, db, "c1", "--on", "2026-01-05")[0] == 0
+    code, _, err = cli(capsys, monkeypatch, "eod", "--date", "2026-01-05", "--db", db)
+    assert code == 0, err
+    code, out, _ = cli(capsys, monkeypatch, "audit", "--action", "eod", "--json", "--db", db)
+    [record] = json.loads(out)
+    assert (record["action"], record["actor"], record["subject"]) == (
+        "eod.close",
+        "ops.night",
+        "2026-01-05",
+    )
+    assert "statements" in record["details"]

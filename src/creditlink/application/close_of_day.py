@@ -19,7 +19,7 @@ from creditlink.application.linkage import customers_operating, evaluate
 from creditlink.application.loans import LoanDayWork, close_loan_day
 from creditlink.application.parameters import current_parameters
 from creditlink.application.paylater import DayWork, close_paylater_day
-from creditlink.application.ports import Clock, Store
+from creditlink.application.ports import AuditRecord, Clock, Store
 from creditlink.domain.errors import Conflict
 from creditlink.domain.parameters import ParameterSet
 
@@ -52,10 +52,13 @@ def close_day(
     clock: Clock,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    actor: str | None = None,
 ) -> DayReport:
     """Close business date `on`: idempotent for a closed date, refuses to skip a date, and
     runs alone: a second close of the book while one runs is refused (`EOD_RUNNING`); after
-    a crash, run it again and it finishes what was left."""
+    a crash, run it again and it finishes what was left. A close someone runs (`actor`: the
+    command line's) is in the audit log with what it did; the twin's and the scenario
+    runner's, thousands of them, are not."""
     with store.only_one(CLOSE_LOCK) as alone:
         if not alone:
             raise Conflict(
@@ -64,7 +67,9 @@ def close_day(
                 field="date",
                 rule="EOD_RUNNING",
             )
-        return _close_day(store, on=on, clock=clock, batch_size=batch_size, progress=progress)
+        return _close_day(
+            store, on=on, clock=clock, batch_size=batch_size, progress=progress, actor=actor
+        )
 
 
 def _check_first_close(on: date, first: date, latest: date) -> None:
@@ -99,6 +104,7 @@ def _close_day(
     clock: Clock,
     batch_size: int,
     progress: Progress | None,
+    actor: str | None,
 ) -> DayReport:
     with store.reader() as uow:
         if uow.eod.is_closed(on):
@@ -183,6 +189,17 @@ def _close_day(
     with store.unit_of_work() as uow:
         if not uow.eod.is_closed(on):
             uow.eod.mark_closed(on, at=clock.now(), summary=summary)
+            if actor is not None:
+                uow.audit.record(
+                    AuditRecord(
+                        at=clock.now(),
+                        actor=actor,
+                        action="eod.close",
+                        subject=on.isoformat(),
+                        reason="close of day",
+                        details=dict(summary),
+                    )
+                )
             uow.commit()
     return DayReport(
         on=on,

@@ -68,6 +68,7 @@ def eod(
                     clock=book.clock,
                     batch_size=batch_size,
                     progress=lambda n: bar.advance(accounts, n),
+                    actor=book.actor,
                 )
             except CreditlinkError as error:
                 refused = error  # the dates before it stay closed: say which
