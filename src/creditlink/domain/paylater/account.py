@@ -487,8 +487,7 @@ class PayLaterAccount:
         """A purchase converted with its statement: the refund pays its principal where it
         now is, the statement's plan, up to what the purchase put in. Billed installments'
         principal first; then principal comes out of the unbilled installments, the last
-        first (one left with none is cancelled, and its fee with it; one left with part keeps
-        that part of its fee, rounded), into the cycle, and
+        first (one left with none is cancelled, and its fee with it), into the cycle, and
         the refund pays it there, as for a converted purchase (the statement shows it under
         purchases and the refund under refunds). The plan goes on for the rest of the
         statement. (what is left, what paid principal not yet billed)."""
@@ -499,18 +498,11 @@ class PayLaterAccount:
             if installment.status is not InstallmentStatus.PENDING:
                 continue
             taken = min(rest, installment.principal_fen)
-            before = installment.principal_fen
             installment.principal_fen -= taken
             moved += taken
             rest -= taken
             if installment.principal_fen == 0:
                 installment.status = InstallmentStatus.CANCELLED
-            elif taken:
-                # Its fee follows its principal: the customer is not charged the whole
-                # period's fee on principal the refund took away.
-                installment.fee_fen = round_fen(
-                    Decimal(installment.fee_fen) * installment.principal_fen / before
-                )
         plan.absorbed[purchase_ref] -= share - rest
         plan.principal_fen -= moved  # what the plan holds; its fee stays as agreed
         left -= share - rest - moved
