@@ -41,6 +41,21 @@ class Derived:
         assert self.columns, "a derived feature needs at least one column"
         assert self.op in OPS or len(self.columns) >= 2, "a ratio needs a denominator"
 
+    @property
+    def rises_with(self) -> tuple[str, ...]:
+        """The columns it never falls as they rise: every item of a series' max, mean and
+        count of positives; a ratio's numerator (while the numerator is not negative)."""
+        if self.op == "first_over":
+            return self.columns[:1]
+        if self.op == "mean_over":
+            return self.columns[:-1]
+        return self.columns
+
+    @property
+    def denominator(self) -> str | None:
+        """A ratio's denominator, which it falls as it rises; None for the others."""
+        return self.columns[-1] if self.op in RATIO_OPS else None
+
     def value(self, numbers: Sequence[float | None]) -> float | None:
         """The derived value of one record's series; None (missing) when all are missing."""
         if self.op in RATIO_OPS:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from creditlink.risk.scoring.dataset import Column
-from creditlink.risk.scoring.derived import RATIO_OPS, Derived
+from creditlink.risk.scoring.derived import Derived
 
 ROUNDS_MAX = 5000
 EARLY_STOPPING_ROUNDS = 100
@@ -91,16 +91,14 @@ def monotone_in_inputs(
     for feature in derived:
         if feature.name not in by_name:
             continue
-        ratio = feature.op in RATIO_OPS
-        rising = feature.columns[:1] if feature.op == "first_over" else feature.columns
-        rising = rising[:-1] if feature.op == "mean_over" else rising
+        rising, denominator = feature.rises_with, feature.denominator
         needs = {by_name[c] for c in rising if by_name.get(c)}
-        if ratio and by_name.get(feature.columns[-1]):
+        if denominator is not None and by_name.get(denominator):
             numerators = x[list(rising)].to_numpy(dtype=float)
             if np.nanmin(numerators, initial=0.0) < 0:
                 left_out.add(feature.name)
                 continue
-            needs.add(-by_name[feature.columns[-1]])
+            needs.add(-by_name[denominator])
         if len(needs) > 1:
             left_out.add(feature.name)
         elif needs:
